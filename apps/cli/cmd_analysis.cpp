@@ -1,0 +1,152 @@
+// info, check, split, verify: the analysis commands.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.h"
+#include "npusplit/app/analyze.h"
+#include "npusplit/app/split.h"
+#include "npusplit/error.h"
+#include "npusplit/io/model_io.h"
+#include "npusplit/report/check_report.h"
+#include "npusplit/report/format.h"
+#include "npusplit/rules/rule_set.h"
+
+namespace npusplit::cli {
+
+namespace {
+std::vector<std::string> split_commas(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& s : in) {
+    size_t start = 0;
+    while (start <= s.size()) {
+      auto c = s.find(',', start);
+      if (c == std::string::npos) c = s.size();
+      if (c > start) out.push_back(s.substr(start, c - start));
+      start = c + 1;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+void add_info(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("info", "What an ONNX file is: IR, opsets, inputs/outputs, nodes, parameters, FLOPs");
+  static std::string model;
+  static std::vector<std::string> shapes;
+  static bool as_json = false;
+  cmd->add_option("model", model, "ONNX model")->required();
+  cmd->add_option("--input-shape", shapes, "NAME=D0,D1,... for dynamic inputs (batch defaults to 1)");
+  cmd->add_flag("--json", as_json, "JSON output");
+  cmd->callback([&] {
+    AnalyzeOptions o;
+    o.input_shapes = parse_input_shapes(shapes);
+    o.partition = false;
+    auto a = analyze(model, o);
+    auto j = summary_json(a.summary);
+    j["flops"] = a.total_flops;
+    j["nodes_after_folding"] = a.resolved.model.graph().node_size();
+    j["notes"] = a.resolved.notes;
+    if (as_json) {
+      std::cout << j.dump(2) << "\n";
+    } else {
+      const auto& s = a.summary;
+      std::cout << fmt::format("{}\n  size {}, IR version {}, producer '{}'\n", s.path, human_bytes(double(s.file_bytes)),
+                               s.ir_version, s.producer);
+      for (const auto& [d, v] : s.opsets) std::cout << fmt::format("  opset {} {}\n", d, v);
+      for (const auto& t : s.inputs) std::cout << fmt::format("  input  {} {} {}\n", t.name, dtype_name(t.info.dtype), shape_str(t.info));
+      for (const auto& t : s.outputs) std::cout << fmt::format("  output {} {} {}\n", t.name, dtype_name(t.info.dtype), shape_str(t.info));
+      std::cout << fmt::format("  {} nodes ({} after folding shape computations), {} parameters, {} FLOPs per frame\n",
+                               s.nodes, a.resolved.model.graph().node_size(), human_count(double(s.parameters)),
+                               human_count(double(a.total_flops)));
+      for (const auto& n : a.resolved.notes) std::cout << "  note: " << n << "\n";
+    }
+    exit_code = 0;
+  });
+}
+
+void add_check(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("check", "Which nodes will the Hailo parser reject, why, and what to do (exit 0 clean, 1 findings, 2 error)");
+  static std::string model, target = "hailo8";
+  static std::vector<std::string> shapes;
+  static bool as_json = false, all = false;
+  cmd->add_option("model", model, "ONNX model")->required();
+  cmd->add_option("--target", target, "hailo8 | hailo8l | hailo10h | ... or a rules .yaml file")->capture_default_str();
+  cmd->add_option("--input-shape", shapes, "NAME=D0,D1,... for dynamic inputs (batch defaults to 1)");
+  cmd->add_flag("--json", as_json, "the full report as JSON (schema npusplit.check/1)");
+  cmd->add_flag("--all", all, "one row per node instead of grouped rows");
+  cmd->callback([&] {
+    AnalyzeOptions o;
+    o.target = target;
+    o.input_shapes = parse_input_shapes(shapes);
+    auto a = analyze(model, o);
+    if (as_json) std::cout << check_json(a).dump(2) << "\n";
+    else std::cout << check_text(a, all);
+    exit_code = check_exit_code(a);
+  });
+}
+
+void add_split(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("split", "Cut a model into stage1 (NPU) and stage2 (host) and write both + a manifest");
+  static SplitOptions o;
+  static std::string model, out, cut = "auto";
+  static std::vector<std::string> shapes, images, passes;
+  static bool as_json = false;
+  cmd->add_option("model", model, "ONNX model")->required();
+  cmd->add_option("-o,--out", out, "output folder")->required();
+  cmd->add_option("--target", o.target, "target rules")->capture_default_str();
+  cmd->add_option("--cut", cut, "auto, or TENSOR[,TENSOR...] to cut at")->capture_default_str();
+  cmd->add_option("--feature-name", o.feature_name, "name of the tensor(s) at the cut")->capture_default_str();
+  cmd->add_flag("--pack", o.pack, "concatenate the cut tensors into one (the user's layout)");
+  cmd->add_option("--input-shape", shapes, "NAME=D0,D1,...");
+  cmd->add_flag("--fix", o.fix, "apply the exact rewrite passes before cutting");
+  cmd->add_option("--passes", passes, "with --fix: passes to apply (default: every exact pass)");
+  cmd->add_flag("--verify", o.verify, "prove the split in ONNX Runtime after writing");
+  cmd->add_option("--image", images, "with --verify: images to verify on");
+  cmd->add_option("--random", o.verify_random, "with --verify: seeded random inputs")->capture_default_str();
+  cmd->add_option("--tolerance", o.tolerance, "with --verify: max abs diff allowed")->capture_default_str();
+  cmd->add_flag("--json", as_json, "print the manifest");
+  cmd->callback([&] {
+    o.model = model;
+    o.out_dir = out;
+    if (cut != "auto") o.cut = split_commas({cut});
+    o.input_shapes = parse_input_shapes(shapes);
+    o.verify_images = images;
+    o.fix_passes = split_commas(passes);
+    if (!o.fix_passes.empty()) o.fix = true;
+    auto r = split_model(o);
+    if (as_json) std::cout << r.manifest.dump(2) << "\n";
+    else std::cout << split_text(r);
+    exit_code = (r.verify && !r.verify->ok) ? 1 : 0;
+  });
+}
+
+void add_verify(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("verify", "Run ORIGINAL and STAGE1 -> STAGE2 on the same inputs and compare every output (exit 0 iff equal within tolerance)");
+  static std::string original, s1, s2;
+  static std::vector<std::string> images, shapes;
+  static int random = 2;
+  static double tol = 0.0;
+  static bool as_json = false;
+  cmd->add_option("original", original, "the unsplit model")->required();
+  cmd->add_option("stage1", s1, "stage1 model")->required();
+  cmd->add_option("stage2", s2, "stage2 model")->required();
+  cmd->add_option("--image", images, "images (resized to the input, RGB, /255)");
+  cmd->add_option("--random", random, "seeded random input cases")->capture_default_str();
+  cmd->add_option("--tolerance", tol, "max abs diff allowed (0: bit-exact)")->capture_default_str();
+  cmd->add_option("--input-shape", shapes, "NAME=D0,D1,...");
+  cmd->add_flag("--json", as_json, "JSON output (schema npusplit.verify/1)");
+  cmd->callback([&] {
+    auto m0 = load_model(original);
+    auto m1 = load_model(s1);
+    auto m2 = load_model(s2);
+    auto cases = make_verify_cases(m0, parse_input_shapes(shapes), random, images);
+    if (cases.empty()) throw npusplit::Error("nothing to verify: give --random N > 0 or --image FILE");
+    auto r = verify_split(m0, m1, m2, cases, tol);
+    if (as_json) std::cout << verify_json(r).dump(2) << "\n";
+    else std::cout << verify_text(r);
+    exit_code = r.ok ? 0 : 1;
+  });
+}
+
+}  // namespace npusplit::cli

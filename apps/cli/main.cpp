@@ -1,0 +1,38 @@
+// npusplit: a thin command line over the npusplit library.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.h"
+#include "npusplit/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"npusplit: run DETR-family detectors on Hailo NPUs (check, fix, split, verify, run)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "npusplit 0.1.0");
+  int exit_code = 0;
+  npusplit::cli::add_info(app, exit_code);
+  npusplit::cli::add_check(app, exit_code);
+  // TODO-ENABLE npusplit::cli::add_fix(app, exit_code);
+  npusplit::cli::add_split(app, exit_code);
+  npusplit::cli::add_verify(app, exit_code);
+  // TODO-ENABLE npusplit::cli::add_prepare(app, exit_code);
+  // TODO-ENABLE npusplit::cli::add_run(app, exit_code);
+  // TODO-ENABLE npusplit::cli::add_bench(app, exit_code);
+  // TODO-ENABLE npusplit::cli::add_demo(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  } catch (const npusplit::Error& e) {
+    std::cerr << "npusplit: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "npusplit: error: " << e.what() << "\n";
+    return 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,80 @@
+#include "npusplit/app/analyze.h"
+
+#include <chrono>
+
+#include "npusplit/analysis/cost.h"
+#include "npusplit/io/model_io.h"
+
+namespace npusplit {
+
+namespace {
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+ModelSummary summarize(const onnx::ModelProto& m, const std::string& path, int64_t file_bytes) {
+  ModelSummary s;
+  s.path = path;
+  s.file_bytes = file_bytes;
+  s.ir_version = m.ir_version();
+  for (const auto& o : m.opset_import()) s.opsets.emplace_back(o.domain().empty() ? "ai.onnx" : o.domain(), o.version());
+  s.producer = m.producer_name() + (m.producer_version().empty() ? "" : " " + m.producer_version());
+  Graph g(m.graph());
+  for (const auto& vi : m.graph().input())
+    if (!g.is_constant(vi.name())) s.inputs.push_back({vi.name(), tensor_info_of(vi.type())});
+  for (const auto& vi : m.graph().output()) s.outputs.push_back({vi.name(), tensor_info_of(vi.type())});
+  s.nodes = m.graph().node_size();
+  s.parameters = parameter_count(m.graph());
+  return s;
+}
+
+PartitionInput partition_input(const Analysis& a, const Graph& g) {
+  PartitionInput in{g, a.resolved.shapes, {}, a.flops};
+  for (const auto& v : a.verdicts) in.supported.push_back(v.supported || (!a.strict && v.suspect_only) ? 1 : 0);
+  return in;
+}
+
+void judge(Analysis& a, bool partition) {
+  auto t0 = std::chrono::steady_clock::now();
+  Graph g(a.resolved.model.graph());
+  a.verdicts = evaluate_graph(a.rules, g, a.resolved.shapes);
+  a.flops = graph_flops(g, a.resolved.shapes);
+  a.total_flops = 0;
+  for (auto f : a.flops) a.total_flops += f;
+  a.timings.check_ms = ms_since(t0);
+  if (partition) {
+    t0 = std::chrono::steady_clock::now();
+    a.partition = auto_partition(partition_input(a, g));
+    a.timings.partition_ms = ms_since(t0);
+  }
+}
+
+Analysis analyze_proto(onnx::ModelProto m, const std::string& label, const AnalyzeOptions& o) {
+  Analysis a;
+  a.rules = load_rules(o.target);
+  a.strict = o.strict;
+  a.summary = summarize(m, label, static_cast<int64_t>(m.ByteSizeLong()));
+  a.original = std::move(m);
+  auto t0 = std::chrono::steady_clock::now();
+  ResolveOptions ro;
+  ro.input_shapes = o.input_shapes;
+  a.resolved = resolve(a.original, ro);
+  a.timings.resolve_ms = ms_since(t0);
+  judge(a, o.partition);
+  return a;
+}
+
+Analysis analyze(const std::filesystem::path& model, const AnalyzeOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto m = load_model(model);
+  const double load_ms = ms_since(t0);
+  std::error_code ec;
+  const auto size = static_cast<int64_t>(std::filesystem::file_size(model, ec));
+  Analysis a = analyze_proto(std::move(m), model.string(), o);
+  a.summary.file_bytes = size;
+  a.timings.load_ms = load_ms;
+  return a;
+}
+
+}  // namespace npusplit

@@ -1,0 +1,65 @@
+#pragma once
+// The shared front half of every command: load, resolve shapes, fold, judge, cost, cut.
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "npusplit/partition/partitioner.h"
+#include "npusplit/rules/evaluator.h"
+#include "npusplit/rules/rule_set.h"
+#include "npusplit/shapes/resolve.h"
+
+namespace npusplit {
+
+struct TensorSummary {
+  std::string name;
+  TensorInfo info;
+};
+
+struct ModelSummary {
+  std::string path;
+  int64_t file_bytes = 0;
+  int64_t ir_version = 0;
+  std::vector<std::pair<std::string, int64_t>> opsets;
+  std::string producer;
+  std::vector<TensorSummary> inputs, outputs;  // as declared in the file
+  int nodes = 0;
+  int64_t parameters = 0;
+};
+
+struct Timings {
+  double load_ms = 0, resolve_ms = 0, check_ms = 0, partition_ms = 0;
+};
+
+struct Analysis {
+  onnx::ModelProto original;   // as loaded (external data inlined)
+  ModelSummary summary;
+  ResolvedModel resolved;      // the judged graph
+  RuleSet rules;
+  std::vector<NodeVerdict> verdicts;
+  std::vector<int64_t> flops;  // per node of the resolved graph
+  int64_t total_flops = 0;
+  Partition partition;         // the automatic cut (largest stage1)
+  Timings timings;
+  bool strict = false;
+};
+
+struct AnalyzeOptions {
+  std::string target = "hailo8";
+  InputShapes input_shapes;
+  bool partition = true;
+  // Keep nodes with only "suspect" findings (inferred, unconfirmed parser failures) off
+  // the NPU as well. Off by default: the user's own stage1 held them.
+  bool strict = false;
+};
+
+ModelSummary summarize(const onnx::ModelProto& m, const std::string& path, int64_t file_bytes);
+// Judges and partitions an already resolved model (used again after rewrites).
+void judge(Analysis& a, bool partition);
+Analysis analyze(const std::filesystem::path& model, const AnalyzeOptions& o);
+Analysis analyze_proto(onnx::ModelProto m, const std::string& label, const AnalyzeOptions& o);
+PartitionInput partition_input(const Analysis& a, const Graph& g);
+
+}  // namespace npusplit

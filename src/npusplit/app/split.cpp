@@ -1,0 +1,274 @@
+#include "npusplit/app/split.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "npusplit/error.h"
+#include "npusplit/io/model_io.h"
+#include "npusplit/passes/pass.h"
+#include "npusplit/report/check_report.h"
+#include "npusplit/report/format.h"
+#include "npusplit/runtime/ort_util.h"
+
+namespace npusplit {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch, const StageModels& s) {
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += " '" + x + "'";
+    return out;
+  };
+  return fmt::format("hailo parser onnx {} --hw-arch {} --start-node-names{} --end-node-names{}", stage1_file,
+                     hw_arch, join(s.stage1_start_nodes), join(s.stage1_end_nodes));
+}
+
+json verify_json(const VerifyReport& r) {
+  json j;
+  j["schema"] = "npusplit.verify/1";
+  j["tolerance"] = r.tolerance;
+  j["ok"] = r.ok;
+  j["outputs"] = json::array();
+  for (const auto& o : r.worst)
+    j["outputs"].push_back({{"name", o.name},
+                            {"max_abs_diff", o.max_abs_diff},
+                            {"nonfinite_equal", o.nonfinite_equal},
+                            {"nonfinite_mismatch", o.nonfinite_mismatch},
+                            {"shape_mismatch", o.shape_mismatch},
+                            {"ok", o.ok}});
+  j["cases"] = json::array();
+  for (const auto& c : r.cases) {
+    json cj = {{"label", c.label}, {"outputs", json::array()}};
+    for (const auto& o : c.outputs)
+      cj["outputs"].push_back({{"name", o.name}, {"max_abs_diff", o.max_abs_diff},
+                               {"nonfinite_equal", o.nonfinite_equal}, {"nonfinite_mismatch", o.nonfinite_mismatch},
+                               {"ok", o.ok}});
+    j["cases"].push_back(cj);
+  }
+  return j;
+}
+
+std::string verify_text(const VerifyReport& r) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& o : r.worst)
+    rows.push_back({o.name, o.shape_mismatch ? "shape/dtype differ" : fmt::format("{:.6g}", o.max_abs_diff),
+                    std::to_string(o.nonfinite_equal), std::to_string(o.nonfinite_mismatch), o.ok ? "ok" : "FAIL"});
+  std::string out = fmt::format("verify: {} input case(s), tolerance {}\n", r.cases.size(), r.tolerance);
+  out += format_table({"output", "max abs diff", "same NaN/Inf", "NaN/Inf mismatch", "result"}, rows);
+  out += r.ok ? "verify: PASS\n" : "verify: FAIL\n";
+  return out;
+}
+
+namespace {
+
+json tensor_contract(const onnx::ValueInfoProto& vi) {
+  auto info = tensor_info_of(vi.type());
+  return {{"name", vi.name()}, {"dtype", dtype_name(info.dtype)}, {"shape", info.dims}, {"bytes", info.bytes()}};
+}
+
+json stage_stats(const Analysis& a, bool stage1) {
+  int nodes = 0;
+  int64_t flops = 0;
+  for (size_t i = 0; i < a.flops.size(); ++i)
+    if (bool(a.partition.stage1[i]) == stage1) ++nodes, flops += a.flops[i];
+  return {{"nodes", nodes}, {"flops", flops}};
+}
+
+}  // namespace
+
+SplitResult split_model(const SplitOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SplitResult r;
+  AnalyzeOptions ao;
+  ao.target = o.target;
+  ao.input_shapes = o.input_shapes;
+  auto original = load_model(o.model);
+  onnx::ModelProto to_cut = original;
+  FixReport fix;
+  if (o.fix) {
+    fix_input_shapes(to_cut, o.input_shapes);
+    fix = apply_passes(to_cut, o.fix_passes.empty() ? default_pass_names() : o.fix_passes);
+  }
+  r.analysis = analyze_proto(std::move(to_cut), o.model.string(), ao);
+  Analysis& a = r.analysis;
+  a.original = std::move(original);
+  Graph g(a.resolved.model.graph());
+  if (!o.cut.empty()) {
+    std::vector<std::string> reasons;
+    for (const auto& v : a.verdicts)
+      reasons.push_back(v.findings.empty() ? "" : v.findings.front().reason + (v.findings.front().detail.empty() ? "" : " (" + v.findings.front().detail + ")"));
+    a.partition = manual_partition(partition_input(a, g), o.cut, reasons);
+  }
+  if (a.partition.stage1_nodes == 0)
+    fail("{}: no node at the model's inputs is supported by {}: nothing to put in stage1", o.model.string(),
+         a.rules.target);
+  SplitNames names{o.feature_name, o.pack};
+  r.stages = build_stages(a.resolved.model, a.resolved.shapes, a.partition, names);
+  check_model(r.stages.stage1, "stage1");
+  check_model(r.stages.stage2, "stage2");
+
+  const std::string stem = o.model.stem().string();
+  r.stage1_path = o.out_dir / (stem + "_stage1.onnx");
+  r.stage2_path = o.out_dir / (stem + "_stage2.onnx");
+  r.manifest_path = o.out_dir / (stem + "_split.json");
+  for (const auto& p : {r.stage1_path, r.stage2_path})
+    if (fs::exists(p) && fs::equivalent(p, o.model)) fail("{}: output would overwrite the input model", p.string());
+
+  // stage1 judged on its own: what `npusplit check stage1.onnx` would say.
+  r.stage1_check = analyze_proto(r.stages.stage1, r.stage1_path.string(), ao);
+  const int s1_bad = unsupported_count(r.stage1_check);
+
+  if (o.pack && r.stages.pack_layout.size() > 1)
+    r.warnings.push_back(
+        "--pack joins tensors into one NPU output: the 8-bit quantizer will give them one scale (Hailo's "
+        "guidance is to keep them separate)");
+  r.split_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+
+  if (o.verify) {
+    const auto tv = std::chrono::steady_clock::now();
+    auto cases = make_verify_cases(a.original, o.input_shapes, o.verify_random, o.verify_images);
+    r.verify = verify_split(a.original, r.stages.stage1, r.stages.stage2, cases, o.tolerance);
+    r.verify_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tv).count();
+    if (o.pack && r.stages.pack_layout.size() > 1) {
+      // Measure each packed part's value range on the verify inputs: one quantization scale
+      // for parts whose ranges differ widely wastes most of the 8 bits on the small ones.
+      std::string bytes;
+      r.stages.stage1.SerializeToString(&bytes);
+      auto s1 = make_session(bytes, OrtOptions{}, "stage1");
+      std::vector<std::pair<double, double>> range(r.stages.pack_layout.size(), {INFINITY, -INFINITY});
+      for (const auto& c : cases) {
+        std::vector<HostTensor> in;
+        for (const auto& spec : session_inputs(s1))
+          for (const auto& t : c.inputs)
+            if (t.name() == spec.name) in.push_back(t);
+        auto outs = run_session(s1, in);
+        const float* v = outs.at(0).as<float>();
+        for (size_t k = 0; k < range.size(); ++k) {
+          const auto [off, n] = r.stages.pack_layout[k];
+          for (int64_t i = off; i < off + n; ++i)
+            if (std::isfinite(v[i])) range[k].first = std::min<double>(range[k].first, v[i]),
+                                     range[k].second = std::max<double>(range[k].second, v[i]);
+        }
+      }
+      double lo = INFINITY, hi = 0;
+      std::string desc;
+      for (size_t k = 0; k < range.size(); ++k) {
+        const double span = std::max(std::abs(range[k].first), std::abs(range[k].second));
+        lo = std::min(lo, span);
+        hi = std::max(hi, span);
+        desc += fmt::format("{}part {}: [{:.3g}, {:.3g}]", k ? "; " : "", k, range[k].first, range[k].second);
+      }
+      r.pack_ranges = desc;
+      if (lo > 0 && hi / lo > 4.0)
+        r.warnings.push_back(fmt::format("packed parts differ in value range by {:.1f}x ({}): expect quantization "
+                                         "loss; consider separate outputs (no --pack)", hi / lo, desc));
+    }
+  }
+
+  // ---- manifest
+  json m;
+  m["schema"] = "npusplit.split/1";
+  m["source"] = {{"model", o.model.string()}, {"summary", summary_json(a.summary)}};
+  m["target"] = {{"name", a.rules.target}, {"hw_arch", a.rules.hw_arch}, {"dfc", a.rules.dfc}};
+  m["input_shapes_notes"] = a.resolved.notes;
+  m["cut"] = {{"mode", o.cut.empty() ? "auto" : "manual"},
+              {"packed", o.pack},
+              {"moved_to_host_by_cost", a.partition.moved_to_host},
+              {"order", "topological order of the producing nodes in the original graph (manual: as given)"}};
+  json crossing = json::array();
+  const auto& shapes = a.resolved.shapes;
+  for (size_t k = 0; k < r.stages.renamed.size(); ++k) {
+    const auto& [orig, name] = r.stages.renamed[k];
+    const auto& info = shapes.at(orig);
+    json c = {{"name", name}, {"original_tensor", orig}, {"dtype", dtype_name(info.dtype)},
+              {"shape", info.dims}, {"bytes_per_frame", info.bytes()}};
+    if (o.pack) c["packed_offset_elements"] = r.stages.pack_layout[k].first;
+    crossing.push_back(c);
+  }
+  m["crossing"] = crossing;
+  m["crossing_bytes_per_frame"] = a.partition.crossing_bytes;
+  m["passes"] = json::array();
+  for (const auto& pr : fix.results) m["passes"].push_back({{"pass", pr.pass}, {"rewrites", pr.rewrites}});
+  json s1 = stage_stats(a, true), s2 = stage_stats(a, false);
+  s1["file"] = r.stage1_path.filename().string();
+  s2["file"] = r.stage2_path.filename().string();
+  s1["npu_flops_share"] = a.partition.npu_flops_share();
+  s1["check"] = {{"target", a.rules.target}, {"unsupported_nodes", s1_bad}, {"verdict", s1_bad ? "unsupported nodes" : "clean"}};
+  if (s1_bad) {
+    json rules = json::object();
+    for (const auto& v : r.stage1_check.verdicts)
+      for (const auto& f : v.findings) rules[f.rule_id] = rules.value(f.rule_id, 0) + 1;
+    s1["check"]["findings_by_rule"] = rules;
+  }
+  s1["hailo_parser_command"] =
+      hailo_parser_command(r.stage1_path.filename().string(), a.rules.hw_arch, r.stages);
+  s1["inputs"] = json::array();
+  for (const auto& vi : r.stages.stage1.graph().input()) s1["inputs"].push_back(tensor_contract(vi));
+  s1["outputs"] = json::array();
+  for (const auto& vi : r.stages.stage1.graph().output()) s1["outputs"].push_back(tensor_contract(vi));
+  s2["inputs"] = json::array();
+  for (const auto& vi : r.stages.stage2.graph().input()) s2["inputs"].push_back(tensor_contract(vi));
+  s2["outputs"] = json::array();
+  for (const auto& vi : r.stages.stage2.graph().output()) s2["outputs"].push_back(tensor_contract(vi));
+  json why = json::object();
+  for (const auto& in : g.runtime_inputs()) {
+    const bool used = std::find(a.partition.stage2_inputs.begin(), a.partition.stage2_inputs.end(), in) !=
+                      a.partition.stage2_inputs.end();
+    std::string reason;
+    if (used) {
+      for (int c : g.consumers(in))
+        if (!a.partition.stage1[c]) {
+          reason = fmt::format("needed: host node '{}' ({}) reads it", g.node(c).name(), g.node(c).op_type());
+          break;
+        }
+    } else {
+      reason = "not needed: no host node reads it (only stage1 does)";
+    }
+    why[in] = reason;
+  }
+  s2["original_inputs"] = why;
+  m["stage1"] = s1;
+  m["stage2"] = s2;
+  m["warnings"] = r.warnings;
+  if (!r.pack_ranges.empty()) m["cut"]["packed_value_ranges"] = r.pack_ranges;
+  if (r.verify) m["verify"] = verify_json(*r.verify);
+  r.manifest = m;
+
+  save_model(r.stages.stage1, r.stage1_path);
+  save_model(r.stages.stage2, r.stage2_path);
+  write_file_atomic(r.manifest_path, m.dump(2) + "\n");
+  return r;
+}
+
+std::string split_text(const SplitResult& r) {
+  const auto& a = r.analysis;
+  std::string out;
+  out += fmt::format("split {} for {}\n", a.summary.path, a.rules.target);
+  for (const auto& n : a.resolved.notes) out += "note: " + n + "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : r.manifest["crossing"])
+    rows.push_back({c["name"].get<std::string>(), c["original_tensor"].get<std::string>(),
+                    dims_str(c["shape"].get<std::vector<int64_t>>()), c["dtype"].get<std::string>(),
+                    human_bytes(double(c["bytes_per_frame"].get<int64_t>()))});
+  out += format_table({"cut tensor", "original tensor", "shape", "dtype", "per frame"}, rows, 60);
+  const auto& s1 = r.manifest["stage1"];
+  const auto& s2 = r.manifest["stage2"];
+  out += fmt::format("stage1 (NPU):  {} nodes, {} FLOPs ({} of the model) -> {}\n", s1["nodes"].get<int>(),
+                     human_count(double(s1["flops"].get<int64_t>())), percent(s1["npu_flops_share"].get<double>()),
+                     r.stage1_path.string());
+  out += fmt::format("stage2 (host): {} nodes, {} FLOPs -> {}\n", s2["nodes"].get<int>(),
+                     human_count(double(s2["flops"].get<int64_t>())), r.stage2_path.string());
+  std::string ins;
+  for (const auto& [k, v] : s2["original_inputs"].items()) ins += fmt::format("\n  {}: {}", k, v.get<std::string>());
+  out += "stage2 original inputs:" + ins + "\n";
+  out += fmt::format("stage1 check: {}\n", s1["check"]["verdict"].get<std::string>());
+  out += "hailo parser: " + s1["hailo_parser_command"].get<std::string>() + "\n";
+  out += "manifest: " + r.manifest_path.string() + "\n";
+  for (const auto& w : r.warnings) out += "warning: " + w + "\n";
+  if (r.verify) out += verify_text(*r.verify);
+  return out;
+}
+
+}  // namespace npusplit

@@ -1,0 +1,52 @@
+#pragma once
+// `npusplit split`: cut a model into stage1 (accelerator) and stage2 (host), write both and a
+// manifest, optionally prove the cut with `verify`.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "npusplit/app/analyze.h"
+#include "npusplit/split/splitter.h"
+#include "npusplit/verify/verify.h"
+
+namespace npusplit {
+
+struct SplitOptions {
+  std::filesystem::path model;
+  std::filesystem::path out_dir;
+  std::string target = "hailo8";
+  std::vector<std::string> cut;        // empty = auto
+  std::string feature_name = "hailo_stage1_feat";
+  bool pack = false;
+  InputShapes input_shapes;
+  std::vector<std::string> fix_passes; // rewrite passes applied before cutting (split --fix)
+  bool fix = false;
+  bool verify = false;
+  int verify_random = 2;
+  std::vector<std::string> verify_images;
+  double tolerance = 0.0;
+};
+
+struct SplitResult {
+  std::filesystem::path stage1_path, stage2_path, manifest_path;
+  Analysis analysis;                   // of the (rewritten, folded) model that was cut
+  StageModels stages;
+  Analysis stage1_check;               // `check` of stage1 alone
+  nlohmann::json manifest;
+  std::optional<VerifyReport> verify;
+  std::vector<std::string> warnings;
+  std::string pack_ranges;             // with --pack and --verify: each part's value range
+  double split_ms = 0, verify_ms = 0;
+};
+
+SplitResult split_model(const SplitOptions& o);
+std::string split_text(const SplitResult& r);
+std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch,
+                                 const StageModels& s);
+std::string verify_text(const VerifyReport& r);
+nlohmann::json verify_json(const VerifyReport& r);
+
+}  // namespace npusplit

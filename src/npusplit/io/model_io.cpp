@@ -1,0 +1,146 @@
+#include "npusplit/io/model_io.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <onnx/checker.h>
+#include <onnx/defs/schema.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "npusplit/error.h"
+
+namespace fs = std::filesystem;
+
+namespace npusplit {
+
+int max_supported_ir_version() { return onnx::IR_VERSION; }
+
+int max_supported_opset() {
+  const auto& map = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  auto it = map.find(onnx::ONNX_DOMAIN);
+  return it == map.end() ? 17 : it->second.second;
+}
+
+std::string read_file(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail("{}: no such file", path.string());
+  if (fs::is_directory(path, ec)) fail("{}: is a directory, not a file", path.string());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open for reading", path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int64_t default_opset(const onnx::ModelProto& m) {
+  for (const auto& o : m.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
+  return -1;
+}
+
+onnx::ModelProto parse_model_bytes(const std::string& bytes, const std::string& what) {
+  if (bytes.empty()) fail("{}: empty file, not an ONNX model", what);
+  onnx::ModelProto m;
+  google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream coded(&raw);
+  coded.SetTotalBytesLimit(INT32_MAX);
+  if (!m.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+    fail("{}: not a valid ONNX protobuf (corrupt or truncated file)", what);
+  if (!m.has_graph() || (m.graph().node_size() == 0 && m.graph().output_size() == 0))
+    fail("{}: the ONNX model has no graph", what);
+  if (m.ir_version() <= 0) fail("{}: not an ONNX model (no IR version)", what);
+  if (m.ir_version() > max_supported_ir_version())
+    fail("{}: ONNX IR version {} is newer than supported (max {})", what, m.ir_version(),
+         max_supported_ir_version());
+  const int64_t opset = default_opset(m);
+  if (opset < 0) fail("{}: the model imports no default-domain opset", what);
+  if (opset > max_supported_opset())
+    fail("{}: opset {} is newer than supported (max {}); re-export with opset <= {}", what, opset,
+         max_supported_opset(), max_supported_opset());
+  if (opset < 7) fail("{}: opset {} is older than supported (min 7)", what, opset);
+  return m;
+}
+
+namespace {
+// Moves tensors stored in external files into the proto, so later stages see one self-
+// contained model (the DEIMv2 exports are < 2 GB, the protobuf limit).
+void inline_external_data(onnx::TensorProto& t, const fs::path& base, const std::string& what) {
+  if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& kv : t.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    if (kv.key() == "offset") offset = std::stoll(kv.value());
+    if (kv.key() == "length") length = std::stoll(kv.value());
+  }
+  const fs::path file = base / location;
+  std::ifstream in(file, std::ios::binary);
+  if (location.empty() || !in)
+    fail("{}: external data file '{}' for tensor '{}' is missing", what, location, t.name());
+  in.seekg(0, std::ios::end);
+  const int64_t size = in.tellg();
+  if (length < 0) length = size - offset;
+  if (offset + length > size)
+    fail("{}: external data file '{}' is shorter than tensor '{}' needs", what, location, t.name());
+  std::string buf(static_cast<size_t>(length), '\0');
+  in.seekg(offset);
+  in.read(buf.data(), length);
+  t.set_raw_data(std::move(buf));
+  t.clear_external_data();
+  t.set_data_location(onnx::TensorProto::DEFAULT);
+}
+}  // namespace
+
+onnx::ModelProto load_model(const fs::path& path) {
+  const std::string what = path.string();
+  auto m = parse_model_bytes(read_file(path), what);
+  const fs::path base = path.parent_path();
+  for (auto& t : *m.mutable_graph()->mutable_initializer()) inline_external_data(t, base, what);
+  for (auto& n : *m.mutable_graph()->mutable_node())
+    for (auto& a : *n.mutable_attribute())
+      if (a.has_t()) inline_external_data(*a.mutable_t(), base, what);
+  return m;
+}
+
+void write_file_atomic(const fs::path& path, const std::string& bytes) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  std::random_device rd;
+  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail("{}: cannot write (folder missing or not writable)", path.string());
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      fs::remove(tmp, ec);
+      fail("{}: write failed (disk full?)", path.string());
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    fail("{}: cannot move the finished file into place", path.string());
+  }
+}
+
+void save_model(const onnx::ModelProto& m, const fs::path& path) {
+  std::string bytes;
+  if (!m.SerializeToString(&bytes)) fail("{}: model too large to serialize", path.string());
+  write_file_atomic(path, bytes);
+}
+
+void check_model(const onnx::ModelProto& m, const std::string& what) {
+  try {
+    onnx::checker::check_model(m);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
+    fail("{}: ONNX checker: {}", what, msg);
+  }
+}
+
+}  // namespace npusplit

@@ -1,0 +1,167 @@
+#include "npusplit/ir/graph.h"
+
+#include <cstring>
+#include <deque>
+
+#include "npusplit/error.h"
+
+namespace npusplit {
+
+Graph::Graph(const onnx::GraphProto& g) : g_(&g) {
+  for (const auto& t : g.initializer()) inits_[t.name()] = &t;
+  for (const auto& i : g.input()) {
+    inputs_.insert(i.name());
+    if (!inits_.count(i.name())) runtime_inputs_.push_back(i.name());
+  }
+  for (const auto& o : g.output()) {
+    outputs_.insert(o.name());
+    output_names_.push_back(o.name());
+  }
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    if (!n.name().empty()) by_name_.emplace(n.name(), i);
+    for (const auto& o : n.output())
+      if (!o.empty()) producer_[o] = i;
+  }
+  // Kahn's algorithm; exports are usually sorted already, but edited graphs may not be.
+  std::vector<int> pending(g.node_size(), 0);
+  for (int i = 0; i < g.node_size(); ++i) {
+    for (const auto& in : g.node(i).input()) {
+      if (in.empty()) continue;
+      consumers_[in].push_back(i);
+      if (producer_.count(in)) ++pending[i];
+    }
+  }
+  std::deque<int> ready;
+  for (int i = 0; i < g.node_size(); ++i)
+    if (pending[i] == 0) ready.push_back(i);
+  topo_.reserve(g.node_size());
+  while (!ready.empty()) {
+    int i = ready.front();
+    ready.pop_front();
+    topo_.push_back(i);
+    for (const auto& o : g.node(i).output()) {
+      auto it = consumers_.find(o);
+      if (o.empty() || it == consumers_.end()) continue;
+      for (int c : it->second)
+        if (--pending[c] == 0) ready.push_back(c);
+    }
+  }
+  if (static_cast<int>(topo_.size()) != g.node_size()) fail("graph has a cycle");
+}
+
+int Graph::producer(const std::string& tensor) const {
+  auto it = producer_.find(tensor);
+  return it == producer_.end() ? -1 : it->second;
+}
+
+const std::vector<int>& Graph::consumers(const std::string& tensor) const {
+  static const std::vector<int> none;
+  auto it = consumers_.find(tensor);
+  return it == consumers_.end() ? none : it->second;
+}
+
+const onnx::TensorProto* Graph::initializer(const std::string& name) const {
+  auto it = inits_.find(name);
+  return it == inits_.end() ? nullptr : it->second;
+}
+
+int Graph::find_node(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? -1 : it->second;
+}
+
+const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+int64_t attr_int(const onnx::NodeProto& n, const std::string& name, int64_t fallback) {
+  const auto* a = find_attr(n, name);
+  return a ? a->i() : fallback;
+}
+
+float attr_float(const onnx::NodeProto& n, const std::string& name, float fallback) {
+  const auto* a = find_attr(n, name);
+  return a ? a->f() : fallback;
+}
+
+std::string attr_string(const onnx::NodeProto& n, const std::string& name, const std::string& fallback) {
+  const auto* a = find_attr(n, name);
+  return a ? a->s() : fallback;
+}
+
+std::optional<std::vector<int64_t>> attr_ints(const onnx::NodeProto& n, const std::string& name) {
+  const auto* a = find_attr(n, name);
+  if (!a) return std::nullopt;
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+namespace {
+template <typename T>
+std::vector<T> raw_as(const std::string& raw) {
+  std::vector<T> v(raw.size() / sizeof(T));
+  if (!v.empty()) std::memcpy(v.data(), raw.data(), v.size() * sizeof(T));
+  return v;
+}
+
+template <typename Out>
+std::vector<Out> tensor_values(const onnx::TensorProto& t) {
+  using TP = onnx::TensorProto;
+  std::vector<Out> out;
+  const bool raw = t.has_raw_data();
+  auto take = [&](const auto& vec) { out.assign(vec.begin(), vec.end()); };
+  switch (t.data_type()) {
+    case TP::FLOAT: raw ? take(raw_as<float>(t.raw_data())) : take(t.float_data()); break;
+    case TP::DOUBLE: raw ? take(raw_as<double>(t.raw_data())) : take(t.double_data()); break;
+    case TP::INT64: raw ? take(raw_as<int64_t>(t.raw_data())) : take(t.int64_data()); break;
+    case TP::INT32: raw ? take(raw_as<int32_t>(t.raw_data())) : take(t.int32_data()); break;
+    case TP::INT8: raw ? take(raw_as<int8_t>(t.raw_data())) : take(t.int32_data()); break;
+    case TP::UINT8: raw ? take(raw_as<uint8_t>(t.raw_data())) : take(t.int32_data()); break;
+    case TP::BOOL: raw ? take(raw_as<uint8_t>(t.raw_data())) : take(t.int32_data()); break;
+    case TP::UINT64: raw ? take(raw_as<uint64_t>(t.raw_data())) : take(t.uint64_data()); break;
+    default: fail("constant '{}' has an element type npusplit cannot read ({})", t.name(), t.data_type());
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<int64_t> tensor_to_int64(const onnx::TensorProto& t) { return tensor_values<int64_t>(t); }
+std::vector<double> tensor_to_double(const onnx::TensorProto& t) { return tensor_values<double>(t); }
+
+TensorInfo tensor_info_of(const onnx::TensorProto& t) {
+  TensorInfo info;
+  info.dtype = t.data_type();
+  info.has_rank = true;
+  info.dims.assign(t.dims().begin(), t.dims().end());
+  return info;
+}
+
+TensorInfo tensor_info_of(const onnx::TypeProto& t) {
+  TensorInfo info;
+  if (!t.has_tensor_type()) return info;
+  info.dtype = t.tensor_type().elem_type();
+  if (!t.tensor_type().has_shape()) return info;
+  info.has_rank = true;
+  for (const auto& d : t.tensor_type().shape().dim())
+    info.dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  return info;
+}
+
+void set_value_info_type(onnx::ValueInfoProto& vi, const TensorInfo& t) {
+  auto* tt = vi.mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(t.dtype);
+  if (!t.has_rank) {
+    tt->clear_shape();
+    return;
+  }
+  auto* s = tt->mutable_shape();
+  s->clear_dim();
+  for (auto d : t.dims) {
+    auto* dim = s->add_dim();
+    if (d >= 0) dim->set_dim_value(d);
+  }
+}
+
+}  // namespace npusplit

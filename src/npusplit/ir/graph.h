@@ -1,0 +1,64 @@
+#pragma once
+// A read-only index over an onnx::GraphProto: who produces and who consumes each tensor,
+// which tensors are constants, and a topological order. Passes edit the proto, then
+// rebuild the index (cheap: linear in the node count).
+#include <onnx/onnx_pb.h>
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "npusplit/ir/tensor_info.h"
+
+namespace npusplit {
+
+class Graph {
+ public:
+  explicit Graph(const onnx::GraphProto& g);
+
+  const onnx::GraphProto& proto() const { return *g_; }
+  int node_count() const { return g_->node_size(); }
+  const onnx::NodeProto& node(int i) const { return g_->node(i); }
+
+  // -1 when the tensor is a graph input, an initializer or unknown.
+  int producer(const std::string& tensor) const;
+  const std::vector<int>& consumers(const std::string& tensor) const;
+  const onnx::TensorProto* initializer(const std::string& name) const;
+  bool is_constant(const std::string& tensor) const { return initializer(tensor) != nullptr; }
+  bool is_graph_input(const std::string& tensor) const { return inputs_.count(tensor) > 0; }
+  bool is_graph_output(const std::string& tensor) const { return outputs_.count(tensor) > 0; }
+  // Graph inputs that are not initializers (the real runtime inputs), in declaration order.
+  const std::vector<std::string>& runtime_inputs() const { return runtime_inputs_; }
+  const std::vector<std::string>& output_names() const { return output_names_; }
+  // Node indices in an order where every producer comes before its consumers.
+  const std::vector<int>& topo_order() const { return topo_; }
+  int find_node(const std::string& name) const;
+
+ private:
+  const onnx::GraphProto* g_;
+  std::unordered_map<std::string, int> producer_;
+  std::unordered_map<std::string, std::vector<int>> consumers_;
+  std::unordered_map<std::string, const onnx::TensorProto*> inits_;
+  std::unordered_set<std::string> inputs_, outputs_;
+  std::vector<std::string> runtime_inputs_, output_names_;
+  std::vector<int> topo_;
+  std::unordered_map<std::string, int> by_name_;
+};
+
+// Attribute helpers (return the fallback when the attribute is absent).
+int64_t attr_int(const onnx::NodeProto& n, const std::string& name, int64_t fallback);
+float attr_float(const onnx::NodeProto& n, const std::string& name, float fallback);
+std::string attr_string(const onnx::NodeProto& n, const std::string& name, const std::string& fallback);
+std::optional<std::vector<int64_t>> attr_ints(const onnx::NodeProto& n, const std::string& name);
+const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name);
+
+// Constant tensor values as int64/double (any numeric dtype, raw or typed storage).
+std::vector<int64_t> tensor_to_int64(const onnx::TensorProto& t);
+std::vector<double> tensor_to_double(const onnx::TensorProto& t);
+TensorInfo tensor_info_of(const onnx::TensorProto& t);
+TensorInfo tensor_info_of(const onnx::TypeProto& t);
+void set_value_info_type(onnx::ValueInfoProto& vi, const TensorInfo& t);
+
+}  // namespace npusplit

@@ -1,0 +1,150 @@
+#include "npusplit/partition/partitioner.h"
+
+#include <set>
+#include <unordered_set>
+
+#include "npusplit/analysis/cost.h"
+#include "npusplit/error.h"
+
+namespace npusplit {
+
+bool is_data_movement(const std::string& op) {
+  static const std::unordered_set<std::string> ops = {
+      "Reshape", "Transpose", "Concat", "Slice", "Split", "Gather", "Tile", "Expand", "Squeeze",
+      "Unsqueeze", "Flatten", "Identity", "Pad", "Cast", "DepthToSpace", "SpaceToDepth"};
+  return ops.count(op) > 0;
+}
+
+namespace {
+int64_t cost_flops(const PartitionInput& in, int i) {
+  return is_data_movement(in.graph.node(i).op_type()) ? 0 : in.flops[i];
+}
+}  // namespace
+
+void finish_partition(const PartitionInput& in, Partition& p) {
+  const Graph& g = in.graph;
+  p.crossing.clear();
+  p.stage2_inputs.clear();
+  p.stage1_flops = p.total_flops = p.crossing_bytes = 0;
+  p.stage1_nodes = 0;
+  std::set<std::string> crossing, s2_inputs;
+  for (int i : g.topo_order()) {
+    p.total_flops += in.flops[i];
+    const auto& n = g.node(i);
+    if (p.stage1[i]) {
+      p.stage1_flops += in.flops[i];
+      ++p.stage1_nodes;
+      for (const auto& o : n.output()) {
+        if (o.empty() || crossing.count(o)) continue;
+        bool read_by_host = g.is_graph_output(o);
+        for (int c : g.consumers(o)) read_by_host |= !p.stage1[c];
+        if (read_by_host) {
+          crossing.insert(o);
+          p.crossing.push_back(o);
+          p.crossing_bytes += std::max<int64_t>(tensor_bytes(in.shapes, o), 0);
+        }
+      }
+    } else {
+      for (const auto& x : n.input())
+        if (g.is_graph_input(x) && !g.is_constant(x) && s2_inputs.insert(x).second) p.stage2_inputs.push_back(x);
+    }
+  }
+}
+
+Partition auto_partition(const PartitionInput& in) {
+  const Graph& g = in.graph;
+  Partition p;
+  p.stage1.assign(g.node_count(), 0);
+  // 1. Supported nodes all of whose activation inputs come from the inputs or from stage1.
+  std::unordered_set<std::string> on_npu;
+  for (const auto& x : g.runtime_inputs()) on_npu.insert(x);
+  for (int i : g.topo_order()) {
+    if (!in.supported[i]) continue;
+    const auto& n = g.node(i);
+    bool ok = true, any_activation = false;
+    for (const auto& x : n.input()) {
+      if (x.empty() || g.is_constant(x)) continue;
+      any_activation = true;
+      ok &= on_npu.count(x) > 0;
+    }
+    if (!ok || !any_activation) continue;
+    p.stage1[i] = 1;
+    for (const auto& o : n.output()) on_npu.insert(o);
+  }
+  // 2. Nodes that feed nothing on the host or as an output are dead weight (not in stage1).
+  // 3. Cost refinement: a frontier node that computes nothing but makes the transfer larger
+  //    (Tile, Expand, Concat of copies, Pad...) goes to the host. Repeat to a fixed point.
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (auto it = g.topo_order().rbegin(); it != g.topo_order().rend(); ++it) {
+      const int i = *it;
+      if (!p.stage1[i] || cost_flops(in, i) != 0) continue;
+      const auto& n = g.node(i);
+      bool sink = true;
+      int64_t out_bytes = 0;
+      for (const auto& o : n.output()) {
+        for (int c : g.consumers(o)) sink &= !p.stage1[c];
+        out_bytes += std::max<int64_t>(tensor_bytes(in.shapes, o), 0);
+      }
+      if (!sink) continue;
+      // Inputs that would newly cross (not crossing already for another host reader).
+      int64_t in_bytes = 0;
+      std::set<std::string> seen;
+      for (const auto& x : n.input()) {
+        if (x.empty() || g.is_constant(x) || !seen.insert(x).second) continue;
+        if (g.is_graph_input(x)) continue;
+        bool already = g.is_graph_output(x);
+        for (int c : g.consumers(x)) already |= (c != i && !p.stage1[c]);
+        if (!already) in_bytes += std::max<int64_t>(tensor_bytes(in.shapes, x), 0);
+      }
+      if (in_bytes < out_bytes) {
+        p.stage1[i] = 0;
+        p.moved_to_host.push_back(n.name());
+        changed = true;
+      }
+    }
+  }
+  finish_partition(in, p);
+  return p;
+}
+
+Partition manual_partition(const PartitionInput& in, const std::vector<std::string>& tensors,
+                           const std::vector<std::string>& node_reasons) {
+  const Graph& g = in.graph;
+  Partition p;
+  p.stage1.assign(g.node_count(), 0);
+  std::vector<std::string> stack;
+  for (const auto& t : tensors) {
+    if (g.is_graph_input(t)) fail("--cut {}: a model input cannot be a cut tensor", t);
+    if (g.producer(t) < 0) fail("--cut {}: no node produces a tensor of that name (after folding)", t);
+    stack.push_back(t);
+  }
+  while (!stack.empty()) {
+    const std::string t = stack.back();
+    stack.pop_back();
+    const int i = g.producer(t);
+    if (i < 0 || p.stage1[i]) continue;
+    p.stage1[i] = 1;
+    for (const auto& x : g.node(i).input())
+      if (!x.empty() && !g.is_constant(x)) stack.push_back(x);
+  }
+  for (int i = 0; i < g.node_count(); ++i)
+    if (p.stage1[i] && !in.supported[i])
+      fail("--cut: stage1 would hold node '{}' ({}), which the target rejects: {}", g.node(i).name(),
+           g.node(i).op_type(), node_reasons[i]);
+  finish_partition(in, p);
+  std::set<std::string> wanted(tensors.begin(), tensors.end());
+  for (const auto& c : p.crossing)
+    if (!wanted.count(c)) {
+      std::string reader;
+      for (int k : g.consumers(c))
+        if (!p.stage1[k]) reader = g.node(k).name();
+      fail("--cut does not separate the graph: host node '{}' also needs stage1 tensor '{}'",
+           reader.empty() ? std::string("(graph output)") : reader, c);
+    }
+  p.crossing.assign(tensors.begin(), tensors.end());  // the user's order
+  return p;
+}
+
+}  // namespace npusplit

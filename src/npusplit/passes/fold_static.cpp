@@ -1,0 +1,35 @@
+// fold-static: every tensor that depends only on constants and the fixed input shape
+// (Shape/Gather/Concat/Range/ConstantOfShape/Expand/Where/Tile chains, RoPE sin/cos tables,
+// attention scales computed at run time) becomes an initializer. The values come from ONNX
+// Runtime evaluating exactly those nodes, so the fold is bit-exact.
+// Why: the parser folds some of this itself but not all (ConstantOfShape crashed DFC 5.4,
+// Expand/Where raise UnexpectedNodeError) -- research/hailo_ops.md §1 (Shape, ConstantOfShape,
+// Expand, Where rows) and the ew_mult hypothesis H1 (§2).
+#include "npusplit/passes/passes.h"
+#include "npusplit/shapes/resolve.h"
+
+namespace npusplit {
+
+namespace {
+class FoldStatic : public Pass {
+ public:
+  std::string name() const override { return "fold-static"; }
+  std::string description() const override {
+    return "fold shape computations and constant subgraphs at the fixed input shape into initializers";
+  }
+  bool exact() const override { return true; }
+  std::string source() const override { return "research/hailo_ops.md §1 Shape/ConstantOfShape/Expand/Where; §2 H1"; }
+  PassResult run(onnx::ModelProto& m, const ShapeMap&) const override {
+    PassResult r{name(), 0, {}};
+    std::vector<std::string> before;
+    for (const auto& n : m.graph().node()) before.push_back(n.name());
+    r.rewrites = fold_static_subgraphs(m);
+    if (r.rewrites) r.changes.push_back({std::to_string(r.rewrites) + " nodes", "initializers"});
+    return r;
+  }
+};
+}  // namespace
+
+std::unique_ptr<Pass> make_fold_static_pass() { return std::make_unique<FoldStatic>(); }
+
+}  // namespace npusplit

@@ -1,0 +1,116 @@
+#include <unordered_set>
+
+#include "npusplit/error.h"
+#include "npusplit/passes/pass.h"
+#include "npusplit/passes/passes.h"
+#include "npusplit/shapes/resolve.h"
+
+namespace npusplit {
+
+const std::vector<std::unique_ptr<Pass>>& all_passes() {
+  // The documented order: fold first (later passes need constants), then the rewrites
+  // that change layouts, then the inexact ones.
+  static const std::vector<std::unique_ptr<Pass>> passes = [] {
+    std::vector<std::unique_ptr<Pass>> v;
+    v.push_back(make_fold_static_pass());
+    // PASS:reduce_keepdims
+    // PASS:batch_one
+    // PASS:rank5_to_rank4
+    // PASS:rope_masked
+    // PASS:broadcast_explicit
+    // PASS:scale_into_weights
+    return v;
+  }();
+  return passes;
+}
+
+const Pass* find_pass(const std::string& name) {
+  for (const auto& p : all_passes())
+    if (p->name() == name) return p.get();
+  return nullptr;
+}
+
+std::vector<std::string> default_pass_names() {
+  std::vector<std::string> v;
+  for (const auto& p : all_passes())
+    if (p->exact()) v.push_back(p->name());
+  return v;
+}
+
+FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& names) {
+  std::unordered_set<std::string> wanted;
+  for (const auto& n : names) {
+    if (!find_pass(n)) {
+      std::string known;
+      for (const auto& p : all_passes()) known += (known.empty() ? "" : ", ") + p->name();
+      fail("unknown pass '{}' (passes: {})", n, known);
+    }
+    wanted.insert(n);
+  }
+  FixReport report;
+  for (const auto& p : all_passes())
+    if (wanted.count(p->name())) {
+      report.results.push_back({p->name(), 0, {}});
+      report.exact &= p->exact();
+    }
+  constants_to_initializers(*m.mutable_graph());
+  ResolveOptions ro;
+  ro.fold = wanted.count("fold-static") > 0;
+  auto resolved = resolve(m, ro);
+  m = std::move(resolved.model);
+  ShapeMap shapes = std::move(resolved.shapes);
+  for (report.iterations = 1; report.iterations <= 8; ++report.iterations) {
+    int changed = 0;
+    for (auto& r : report.results) {
+      const Pass* p = find_pass(r.pass);
+      PassResult pr = p->run(m, shapes);
+      if (pr.rewrites == 0) continue;
+      changed += pr.rewrites;
+      r.rewrites += pr.rewrites;
+      r.changes.insert(r.changes.end(), pr.changes.begin(), pr.changes.end());
+      remove_dead_code(*m.mutable_graph());
+      auto again = resolve(m, ro);
+      m = std::move(again.model);
+      shapes = std::move(again.shapes);
+    }
+    if (changed == 0) break;
+  }
+  remove_dead_code(*m.mutable_graph());
+  return report;
+}
+
+std::string unique_name(const onnx::GraphProto& g, const std::string& base) {
+  std::unordered_set<std::string> used;
+  for (const auto& n : g.node()) {
+    used.insert(n.name());
+    for (const auto& o : n.output()) used.insert(o);
+  }
+  for (const auto& t : g.initializer()) used.insert(t.name());
+  for (const auto& i : g.input()) used.insert(i.name());
+  if (!used.count(base)) return base;
+  for (int k = 1;; ++k) {
+    std::string n = base + "_" + std::to_string(k);
+    if (!used.count(n)) return n;
+  }
+}
+
+onnx::TensorProto make_int64_tensor(const std::string& name, const std::vector<int64_t>& v) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::INT64);
+  t.add_dims(static_cast<int64_t>(v.size()));
+  for (auto x : v) t.add_int64_data(x);
+  return t;
+}
+
+onnx::TensorProto make_float_tensor(const std::string& name, const std::vector<int64_t>& dims,
+                                    const std::vector<float>& v) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::FLOAT);
+  for (auto d : dims) t.add_dims(d);
+  t.set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+  return t;
+}
+
+}  // namespace npusplit

@@ -1,0 +1,157 @@
+#include "npusplit/report/check_report.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "npusplit/report/format.h"
+
+namespace npusplit {
+
+using nlohmann::json;
+
+namespace {
+json tensor_json(const TensorSummary& t) {
+  json dims = json::array();
+  for (auto d : t.info.dims) dims.push_back(d < 0 ? json(nullptr) : json(d));
+  return {{"name", t.name}, {"dtype", dtype_name(t.info.dtype)}, {"shape", t.info.has_rank ? dims : json(nullptr)}};
+}
+}  // namespace
+
+int unsupported_count(const Analysis& a) {
+  int n = 0;
+  for (const auto& v : a.verdicts) n += !v.supported;
+  return n;
+}
+
+int check_exit_code(const Analysis& a) { return unsupported_count(a) == 0 ? 0 : 1; }
+
+json summary_json(const ModelSummary& s) {
+  json j;
+  j["path"] = s.path;
+  j["file_bytes"] = s.file_bytes;
+  j["ir_version"] = s.ir_version;
+  j["opsets"] = json::object();
+  for (const auto& [d, v] : s.opsets) j["opsets"][d] = v;
+  j["producer"] = s.producer;
+  j["inputs"] = json::array();
+  for (const auto& t : s.inputs) j["inputs"].push_back(tensor_json(t));
+  j["outputs"] = json::array();
+  for (const auto& t : s.outputs) j["outputs"].push_back(tensor_json(t));
+  j["nodes"] = s.nodes;
+  j["parameters"] = s.parameters;
+  return j;
+}
+
+json check_json(const Analysis& a) {
+  json j;
+  j["schema"] = "npusplit.check/1";
+  j["model"] = summary_json(a.summary);
+  j["target"] = {{"name", a.rules.target}, {"hw_arch", a.rules.hw_arch}, {"dfc", a.rules.dfc}, {"rules", a.rules.origin}};
+  j["notes"] = a.resolved.notes;
+  const auto& st = a.resolved.stats;
+  j["shapes"] = {{"tensors", st.tensors},          {"known_by_onnx", st.known_by_onnx},
+                 {"folded_nodes", st.folded_nodes}, {"known_after_fold", st.known_after_fold},
+                 {"known_by_ort", st.known_by_ort}, {"unresolved", st.unresolved}};
+  j["nodes"] = json::array();
+  int unsupported = 0, suspect = 0;
+  for (const auto& v : a.verdicts) {
+    json n = {{"name", v.name}, {"op", v.op}, {"supported", v.supported},
+              {"verdict", v.supported ? "supported" : (v.suspect_only ? "suspect" : "unsupported")},
+              {"flops", a.flops[v.node]}};
+    json f = json::array();
+    for (const auto& x : v.findings)
+      f.push_back({{"rule", x.rule_id}, {"reason", x.reason}, {"detail", x.detail}, {"fix", x.fix},
+                   {"evidence", x.evidence}, {"source", x.source}, {"severity", x.severity}});
+    n["findings"] = f;
+    n["stage1"] = a.partition.stage1.empty() ? false : bool(a.partition.stage1[v.node]);
+    unsupported += !v.supported;
+    suspect += v.suspect_only;
+    j["nodes"].push_back(std::move(n));
+  }
+  const int total = static_cast<int>(a.verdicts.size());
+  const auto& p = a.partition;
+  j["summary"] = {
+      {"nodes", total},
+      {"supported", total - unsupported},
+      {"unsupported", unsupported - suspect},
+      {"suspect", suspect},
+      {"folded_nodes", st.folded_nodes},
+      {"flops", a.total_flops},
+      {"stage1",
+       {{"nodes", p.stage1_nodes},
+        {"flops", p.stage1_flops},
+        {"flops_share", p.npu_flops_share()},
+        {"node_share", total ? double(p.stage1_nodes) / total : 0.0},
+        {"crossing", p.crossing},
+        {"crossing_bytes", p.crossing_bytes}}}};
+  j["exit_code"] = check_exit_code(a);
+  return j;
+}
+
+std::string check_text(const Analysis& a, bool all_nodes) {
+  std::string out;
+  const auto& s = a.summary;
+  out += fmt::format("{}: IR {}, opset {}, {} nodes, {} parameters, {} FLOPs\n", s.path, s.ir_version,
+                     s.opsets.empty() ? 0 : s.opsets.front().second, s.nodes, human_count(double(s.parameters)),
+                     human_count(double(a.total_flops)));
+  for (const auto& n : a.resolved.notes) out += "note: " + n + "\n";
+  const auto& st = a.resolved.stats;
+  out += fmt::format(
+      "shapes: {} of {} tensors known to ONNX shape inference; {} shape/constant nodes folded; {} taken from an "
+      "ONNX Runtime run; {} unresolved\n",
+      st.known_by_onnx, st.tensors, st.folded_nodes, st.known_by_ort, st.unresolved);
+  out += fmt::format("target: {} (hw-arch {}, DFC {}, rules {})\n\n", a.rules.target, a.rules.hw_arch, a.rules.dfc,
+                     a.rules.origin);
+  // Group findings so 40 GridSample nodes make one row.
+  struct Group {
+    std::string op, rule, reason, fix, evidence, severity;
+    std::vector<std::string> nodes;
+    std::string detail;
+  };
+  std::vector<Group> groups;
+  std::map<std::string, size_t> index;
+  std::vector<std::vector<std::string>> node_rows;
+  for (const auto& v : a.verdicts) {
+    for (const auto& f : v.findings) {
+      const std::string key = v.op + "|" + f.rule_id + "|" + f.reason + "|" + f.severity;
+      auto it = index.find(key);
+      if (it == index.end()) {
+        it = index.emplace(key, groups.size()).first;
+        groups.push_back({v.op, f.rule_id, f.reason, f.fix, f.evidence, f.severity, {}, f.detail});
+      }
+      groups[it->second].nodes.push_back(v.name);
+      if (all_nodes) node_rows.push_back({v.name, v.op, f.severity == "suspect" ? "suspect" : "rejected", f.rule_id, f.reason + (f.detail.empty() ? "" : " (" + f.detail + ")"), f.fix});
+    }
+  }
+  if (groups.empty()) {
+    out += "Every node is supported.\n";
+  } else if (all_nodes) {
+    out += format_table({"node", "op", "verdict", "rule", "reason", "fix"}, node_rows, 90);
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& g : groups) {
+      std::string names = g.nodes.front();
+      if (g.nodes.size() > 1) names += fmt::format(" (+{} more)", g.nodes.size() - 1);
+      rows.push_back({g.op, g.severity == "suspect" ? "suspect" : "rejected", std::to_string(g.nodes.size()), names,
+                      g.reason + (g.detail.empty() ? "" : " [" + g.detail + "]"), g.fix, g.evidence});
+    }
+    out += format_table({"op", "verdict", "nodes", "node names", "reason", "fix", "evidence"}, rows, 64);
+    out += "(--all lists every node; --json gives the full record)\n";
+  }
+  const int total = static_cast<int>(a.verdicts.size());
+  const int bad = unsupported_count(a);
+  int suspect = 0;
+  for (const auto& v : a.verdicts) suspect += v.suspect_only;
+  const auto& p = a.partition;
+  out += fmt::format("\nsummary: {} nodes after folding: {} supported, {} unsupported, {} suspect (inferred parser "
+                     "failure, not confirmed)\n", total, total - bad, bad - suspect, suspect);
+  out += fmt::format(
+      "largest stage1 (NPU): {} nodes ({} of nodes), {} FLOPs ({} of FLOPs); {} tensor(s) cross to the host, "
+      "{} per frame\n",
+      p.stage1_nodes, percent(total ? double(p.stage1_nodes) / total : 0), human_count(double(p.stage1_flops)),
+      percent(p.npu_flops_share()), p.crossing.size(), human_bytes(double(p.crossing_bytes)));
+  return out;
+}
+
+}  // namespace npusplit

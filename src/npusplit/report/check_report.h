@@ -1,0 +1,17 @@
+#pragma once
+// `npusplit check` output: a grouped table for people and a stable JSON document
+// (schema "npusplit.check/1", documented in the README).
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "npusplit/app/analyze.h"
+
+namespace npusplit {
+
+nlohmann::json summary_json(const ModelSummary& s);
+nlohmann::json check_json(const Analysis& a);
+std::string check_text(const Analysis& a, bool all_nodes);
+int check_exit_code(const Analysis& a);  // 0 all supported, 1 some not
+int unsupported_count(const Analysis& a);
+
+}  // namespace npusplit

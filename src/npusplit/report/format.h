@@ -1,0 +1,15 @@
+#pragma once
+// Small helpers for the plain-text tables every command prints.
+#include <string>
+#include <vector>
+
+namespace npusplit {
+
+// Left-aligned columns, a rule under the header; cells longer than MAX_WIDTH are cut with "…".
+std::string format_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                         size_t max_width = 70);
+std::string human_bytes(double bytes);
+std::string human_count(double n);  // 1.2K, 3.4M, 5.6G
+std::string percent(double share);  // 0.873 -> "87.3%"
+
+}  // namespace npusplit

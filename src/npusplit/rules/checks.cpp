@@ -1,0 +1,403 @@
+#include "npusplit/rules/checks.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <numeric>
+
+namespace npusplit {
+
+const TensorInfo& NodeContext::info(const std::string& tensor) const {
+  static const TensorInfo unknown;
+  auto it = shapes.find(tensor);
+  return it == shapes.end() ? unknown : it->second;
+}
+
+std::optional<std::vector<int64_t>> NodeContext::const_ints(int input) const {
+  if (input >= node.input_size() || node.input(input).empty()) return std::nullopt;
+  const auto* t = graph.initializer(node.input(input));
+  if (!t) return std::nullopt;
+  return tensor_to_int64(*t);
+}
+
+std::string axis_role(int rank, int axis) {
+  if (axis < 0 || axis >= rank) return "invalid";
+  switch (rank) {
+    case 1: return "feature";
+    case 2: return axis == 0 ? "batch" : "feature";
+    case 3: return std::vector<std::string>{"batch", "width", "feature"}[axis];
+    case 4: return std::vector<std::string>{"batch", "feature", "height", "width"}[axis];
+    default: return axis == 0 ? "batch" : "other";
+  }
+}
+
+int feature_axis(int rank) {
+  switch (rank) {
+    case 1: return 0;
+    case 2: return 1;
+    case 3: return 2;
+    case 4: return 1;
+    default: return -1;
+  }
+}
+
+namespace {
+
+std::vector<std::string> strings(const YAML::Node& n) {
+  std::vector<std::string> v;
+  if (!n) return v;
+  if (n.IsSequence())
+    for (const auto& x : n) v.push_back(x.as<std::string>());
+  else
+    v.push_back(n.as<std::string>());
+  return v;
+}
+
+bool role_allowed(const std::string& role, const std::vector<std::string>& roles) {
+  for (const auto& r : roles) {
+    if (r == role) return true;
+    if (r == "spatial" && (role == "height" || role == "width")) return true;
+  }
+  return false;
+}
+
+// Non-constant inputs and all outputs: what the device would hold as activations.
+std::vector<std::string> activations(const NodeContext& c) {
+  std::vector<std::string> v;
+  for (const auto& i : c.node.input())
+    if (!i.empty() && !c.is_const(i)) v.push_back(i);
+  for (const auto& o : c.node.output())
+    if (!o.empty()) v.push_back(o);
+  return v;
+}
+
+CheckResult check_rank_max(const NodeContext& c, const YAML::Node& p) {
+  const int max = p["max"] ? p["max"].as<int>() : 4;
+  for (const auto& t : activations(c)) {
+    const auto& i = c.info(t);
+    if (i.has_rank && i.rank() > max) return fmt::format("{} is {}-D {}", t, i.rank(), dims_str(i.dims));
+  }
+  return std::nullopt;
+}
+
+CheckResult check_static_shape(const NodeContext& c, const YAML::Node&) {
+  for (const auto& t : activations(c))
+    if (!c.info(t).is_static()) return fmt::format("shape of {} is unknown", t);
+  return std::nullopt;
+}
+
+CheckResult check_float_only(const NodeContext& c, const YAML::Node&) {
+  for (const auto& t : activations(c)) {
+    const auto& i = c.info(t);
+    if (i.dtype && !dtype_is_float(i.dtype)) return fmt::format("{} is {}", t, dtype_name(i.dtype));
+  }
+  return std::nullopt;
+}
+
+CheckResult check_const_inputs(const NodeContext& c, const YAML::Node& p) {
+  for (const auto& n : p["inputs"]) {
+    const int k = n.as<int>();
+    if (k < c.node.input_size() && !c.node.input(k).empty() && !c.is_const(c.node.input(k)))
+      return fmt::format("input {} ({}) is not a constant", k, c.node.input(k));
+  }
+  return std::nullopt;
+}
+
+// The axes a node works on, normalised to [0, rank).
+std::optional<std::vector<int64_t>> node_axes(const NodeContext& c, const YAML::Node& p, int rank,
+                                              std::string* why) {
+  std::vector<int64_t> axes;
+  bool given = false;
+  if (p["attr"]) {
+    if (const auto* a = find_attr(c.node, p["attr"].as<std::string>())) {
+      given = true;
+      if (a->ints_size()) axes.assign(a->ints().begin(), a->ints().end());
+      else axes.push_back(a->i());
+    }
+  }
+  if (!given && p["input"]) {
+    const int k = p["input"].as<int>();
+    if (k < c.node.input_size() && !c.node.input(k).empty()) {
+      auto v = c.const_ints(k);
+      if (!v) {
+        *why = "axes are computed at run time";
+        return std::nullopt;
+      }
+      given = true;
+      axes = *v;
+    }
+  }
+  if (!given) {
+    const std::string d = p["default"] ? p["default"].as<std::string>() : "all";
+    if (d == "none") return std::vector<int64_t>{};
+    if (d == "all") {
+      axes.resize(rank);
+      std::iota(axes.begin(), axes.end(), 0);
+    } else {
+      axes.push_back(std::stoll(d));
+    }
+  }
+  for (auto& a : axes)
+    if (a < 0) a += rank;
+  // A Slice leaves an axis alone when it keeps the whole extent with step 1: only count
+  // the axes it really cuts.
+  if (c.node.op_type() == "Slice" && c.node.input_size() >= 3) {
+    auto starts = c.const_ints(1), ends = c.const_ints(2);
+    auto steps = c.node.input_size() > 4 ? c.const_ints(4) : std::nullopt;
+    const auto& in = c.info(c.node.input(0));
+    if (starts && ends && in.is_static()) {
+      std::vector<int64_t> cut;
+      for (size_t k = 0; k < axes.size() && k < starts->size(); ++k) {
+        const int64_t ax = axes[k];
+        if (ax < 0 || ax >= rank) continue;
+        const int64_t dim = in.dims[ax];
+        int64_t s = (*starts)[k], e = (*ends)[k];
+        const int64_t st = steps && k < steps->size() ? (*steps)[k] : 1;
+        if (s < 0) s += dim;
+        if (e < 0) e += dim;
+        s = std::clamp<int64_t>(s, 0, dim);
+        e = std::clamp<int64_t>(e, 0, dim);
+        if (!(s == 0 && e >= dim && st == 1)) cut.push_back(ax);
+      }
+      axes = cut;
+    }
+  }
+  return axes;
+}
+
+CheckResult check_axes_roles(const NodeContext& c, const YAML::Node& p) {
+  const bool use_out = p["tensor"] && p["tensor"].as<std::string>() == "output";
+  const std::string& t = use_out ? c.node.output(0) : c.node.input(0);
+  const auto& info = c.info(t);
+  if (!info.has_rank) return fmt::format("rank of {} unknown", t);
+  const int rank = info.rank();
+  std::string why;
+  auto axes = node_axes(c, p, rank, &why);
+  if (!axes) return why;
+  const auto roles = strings(p["roles"]);
+  for (auto a : *axes) {
+    const std::string role = axis_role(rank, static_cast<int>(a));
+    if (!role_allowed(role, roles))
+      return fmt::format("axis {} of a {}-D tensor is the {} axis", a, rank, role);
+  }
+  return std::nullopt;
+}
+
+CheckResult check_attr_in(const NodeContext& c, const YAML::Node& p) {
+  const auto name = p["attr"].as<std::string>();
+  const auto* a = find_attr(c.node, name);
+  std::string value;
+  if (a) {
+    if (a->type() == onnx::AttributeProto::INT) value = std::to_string(a->i());
+    else if (a->type() == onnx::AttributeProto::STRING) value = a->s();
+    else if (a->type() == onnx::AttributeProto::FLOAT) value = fmt::format("{}", a->f());
+  } else if (p["default"]) {
+    value = p["default"].as<std::string>();
+  } else {
+    return std::nullopt;
+  }
+  for (const auto& v : strings(p["values"]))
+    if (v == value) return std::nullopt;
+  return fmt::format("{}={}", name, value);
+}
+
+CheckResult check_tile_no_batch(const NodeContext& c, const YAML::Node& p) {
+  const int k = p["input"] ? p["input"].as<int>() : 1;
+  auto reps = c.const_ints(k);
+  if (!reps) return std::string("repeats are computed at run time");
+  if (!reps->empty() && (*reps)[0] != 1) return fmt::format("repeats {} on the batch axis", (*reps)[0]);
+  return std::nullopt;
+}
+
+// Groups input and output axes whose sizes multiply to the same value (the usual reshape
+// decomposition), then names the kind of move.
+struct ReshapeGroup {
+  std::vector<int> in, out;  // axes with size > 1
+};
+
+std::vector<ReshapeGroup> reshape_groups(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
+  std::vector<ReshapeGroup> groups;
+  size_t i = 0, j = 0;
+  while (i < in.size() || j < out.size()) {
+    ReshapeGroup g;
+    int64_t pi = 1, po = 1;
+    // Skip unit dims on their own.
+    if (i < in.size() && in[i] == 1) { ++i; continue; }
+    if (j < out.size() && out[j] == 1) { ++j; continue; }
+    if (i < in.size()) { pi *= in[i]; g.in.push_back(static_cast<int>(i++)); }
+    if (j < out.size()) { po *= out[j]; g.out.push_back(static_cast<int>(j++)); }
+    while (pi != po) {
+      if (pi < po && i < in.size()) {
+        if (in[i] != 1) g.in.push_back(static_cast<int>(i));
+        pi *= in[i++];
+      } else if (po < pi && j < out.size()) {
+        if (out[j] != 1) g.out.push_back(static_cast<int>(j));
+        po *= out[j++];
+      } else {
+        break;
+      }
+    }
+    groups.push_back(g);
+  }
+  return groups;
+}
+
+}  // namespace
+
+std::string classify_reshape(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
+  if (in == out) return "identity";
+  std::vector<int64_t> a, b;
+  for (auto d : in) if (d != 1) a.push_back(d);
+  for (auto d : out) if (d != 1) b.push_back(d);
+  if (a == b) return "unit_dims";
+  const int ri = static_cast<int>(in.size()), ro = static_cast<int>(out.size());
+  int splits = 0, merges = 0;
+  std::string kind = "shuffle";
+  for (const auto& g : reshape_groups(in, out)) {
+    if (g.in.size() <= 1 && g.out.size() <= 1) continue;
+    if (g.in.size() == 1 && g.out.size() >= 2) {
+      ++splits;
+      const std::string role = axis_role(ri, g.in[0]);
+      if (role == "batch") return "shuffle";
+      // [B,N,C] -> [B,N,H,D] splits features into heads; [B,C,HW] -> [B,C,H,W] or
+      // [B,HW,C] -> [B,H,W,C] turns tokens into a spatial map.
+      kind = (role == "feature" && g.out.back() == ro - 1) ? "feature_split" : "tokens_to_spatial";
+    } else if (g.in.size() >= 2 && g.out.size() == 1) {
+      ++merges;
+      const std::string role = axis_role(ro, g.out[0]);
+      if (role == "batch" || g.in.front() == 0) return "shuffle";
+      if (role == "feature" && g.in.back() == ri - 1) kind = "feature_merge";
+      else if (ri == 4 && g.in.size() == 2 && g.in[0] == 2 && g.in[1] == 3) kind = "spatial_to_tokens";
+      else return "shuffle";
+    } else {
+      return "shuffle";
+    }
+  }
+  if (splits + merges != 1) return "shuffle";
+  return kind;
+}
+
+std::string classify_transpose(const std::vector<int64_t>& perm, const std::vector<int64_t>& in_dims) {
+  const int r = static_cast<int>(perm.size());
+  std::vector<int64_t> id(r);
+  std::iota(id.begin(), id.end(), 0);
+  if (perm == id) return "identity";
+  if (r == 4 && perm == std::vector<int64_t>{0, 2, 1, 3}) return "heads_split";
+  if (r == 4 && perm == std::vector<int64_t>{0, 2, 3, 1}) return "spatial_to_tokens";
+  if (r == 4 && perm == std::vector<int64_t>{0, 3, 1, 2}) return "tokens_to_spatial";
+  // Judge the order of the real (size > 1) axes: moving unit axes changes nothing in memory,
+  // so [1,C,N] perm [2,0,1] is a plain swap of C and N. (Seq-first attention in the DEIMv2-N
+  // encoder does exactly this, and its stage1 parsed on DFC 3.33 -- user notes.)
+  std::vector<int64_t> real;
+  for (auto p : perm)
+    if (in_dims.empty() || in_dims[p] != 1) real.push_back(p);
+  if (std::is_sorted(real.begin(), real.end())) return "identity";
+  if (in_dims.empty() && perm[0] != 0) return "shuffle";
+  std::vector<int64_t> sorted = real;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<int64_t> reduced;  // the permutation relabelled to 0..n-1
+  for (auto p : real) reduced.push_back(std::find(sorted.begin(), sorted.end(), p) - sorted.begin());
+  const size_t n = reduced.size();
+  if (n == 2) return "swap_last_two";
+  if (n == 3) {
+    if (reduced == std::vector<int64_t>{0, 2, 1}) return "swap_last_two";
+    return "heads_split";  // [N,H,D] <-> [H,N,D] and the K^T forms of multi-head attention
+  }
+  return "shuffle";
+}
+
+namespace {
+
+std::vector<int64_t> reshape_out_dims(const NodeContext& c) { return c.info(c.node.output(0)).dims; }
+
+CheckResult check_reshape_pattern(const NodeContext& c, const YAML::Node& p) {
+  const auto& in = c.info(c.node.input(0));
+  const auto& out = c.info(c.node.output(0));
+  if (!in.is_static() || !out.is_static()) return std::string("shapes unknown");
+  const std::string kind = classify_reshape(in.dims, reshape_out_dims(c));
+  const auto allowed = strings(p["allowed"]);
+  if (std::find(allowed.begin(), allowed.end(), kind) != allowed.end()) return std::nullopt;
+  return fmt::format("{} -> {} is a {} (not a layout the parser maps)", dims_str(in.dims), dims_str(out.dims),
+                     kind == "shuffle" ? "shuffle" : kind);
+}
+
+CheckResult check_transpose_pattern(const NodeContext& c, const YAML::Node& p) {
+  const auto& in = c.info(c.node.input(0));
+  if (!in.has_rank) return std::string("rank unknown");
+  auto perm = attr_ints(c.node, "perm");
+  std::vector<int64_t> pv;
+  if (perm) pv = *perm;
+  else for (int k = in.rank() - 1; k >= 0; --k) pv.push_back(k);
+  const std::string kind = classify_transpose(pv, in.is_static() ? in.dims : std::vector<int64_t>{});
+  const auto allowed = strings(p["allowed"]);
+  if (std::find(allowed.begin(), allowed.end(), kind) != allowed.end()) return std::nullopt;
+  return fmt::format("perm {} on {} is a {}", dims_str(pv), dims_str(in.dims), kind);
+}
+
+CheckResult check_ew_broadcast(const NodeContext& c, const YAML::Node& p) {
+  if (c.node.input_size() != 2) return std::nullopt;
+  auto flag = [&](const char* k) { return !p[k] || p[k].as<bool>(); };
+  const auto& out = c.info(c.node.output(0));
+  if (!out.is_static()) return std::nullopt;
+  const int r = out.rank();
+  const int fa = feature_axis(r);
+  const TensorInfo* ops[2] = {&c.info(c.node.input(0)), &c.info(c.node.input(1))};
+  for (int k = 0; k < 2; ++k) {
+    const auto& t = *ops[k];
+    const std::string& name = c.node.input(k);
+    const bool is_c = c.is_const(name);
+    if (!t.is_static()) continue;
+    if (!is_c && flag("scalar_runtime") && t.numel() == 1 && out.numel() > 1)
+      return fmt::format("operand {} is a scalar computed at run time", name);
+    if (!is_c && flag("rank_mismatch") && t.rank() != r)
+      return fmt::format("operand {} has rank {}, the result rank {}", name, t.rank(), r);
+    if (flag("feature_broadcast") && fa >= 0 && t.numel() > 1 && out.dims[fa] > 1) {
+      const int ax = fa - (r - t.rank());  // right-aligned broadcasting
+      const int64_t d = ax >= 0 ? t.dims[ax] : 1;
+      if (d == 1)
+        return fmt::format("operand {} {} broadcasts along the feature axis of {}", name, dims_str(t.dims),
+                           dims_str(out.dims));
+    }
+  }
+  return std::nullopt;
+}
+
+CheckResult check_gather_const_index(const NodeContext& c, const YAML::Node& p) {
+  if (c.node.input_size() < 2 || !c.is_const(c.node.input(1)))
+    return std::string("indices are computed at run time");
+  YAML::Node q;
+  q["attr"] = "axis";
+  q["default"] = "0";
+  q["roles"] = p["roles"];
+  return check_axes_roles(c, q);
+}
+
+const std::map<std::string, std::function<CheckResult(const NodeContext&, const YAML::Node&)>>& registry() {
+  static const std::map<std::string, std::function<CheckResult(const NodeContext&, const YAML::Node&)>> r = {
+      {"rank_max", check_rank_max},
+      {"static_shape", check_static_shape},
+      {"float_only", check_float_only},
+      {"const_inputs", check_const_inputs},
+      {"axes_roles", check_axes_roles},
+      {"attr_in", check_attr_in},
+      {"tile_no_batch", check_tile_no_batch},
+      {"reshape_pattern", check_reshape_pattern},
+      {"transpose_pattern", check_transpose_pattern},
+      {"ew_broadcast", check_ew_broadcast},
+      {"gather_const_index", check_gather_const_index},
+  };
+  return r;
+}
+
+}  // namespace
+
+bool is_known_check(const std::string& name) { return registry().count(name) > 0; }
+
+CheckResult run_check(const std::string& name, const NodeContext& ctx, const YAML::Node& params) {
+  return registry().at(name)(ctx, params);
+}
+
+}  // namespace npusplit

@@ -1,0 +1,110 @@
+#include "npusplit/runtime/ort_util.h"
+
+#include "npusplit/error.h"
+
+namespace npusplit {
+
+Ort::Env& ort_env() {
+  static Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "npusplit");
+  return env;
+}
+
+std::string ort_version() { return Ort::GetVersionString(); }
+
+Ort::SessionOptions make_session_options(const OrtOptions& o) {
+  Ort::SessionOptions so;
+  if (o.intra_threads > 0) so.SetIntraOpNumThreads(o.intra_threads);
+  so.SetInterOpNumThreads(o.inter_threads > 0 ? o.inter_threads : 1);
+  so.SetGraphOptimizationLevel(o.opt_level);
+  so.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
+  return so;
+}
+
+Ort::Session make_session(const std::string& model_bytes, const OrtOptions& o, const std::string& what) {
+  try {
+    auto so = make_session_options(o);
+    return Ort::Session(ort_env(), model_bytes.data(), model_bytes.size(), so);
+  } catch (const Ort::Exception& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
+    fail("{}: ONNX Runtime cannot load it: {}", what, msg);
+  }
+}
+
+namespace {
+TensorSpec spec_of(const Ort::ConstTensorTypeAndShapeInfo& info, std::string name) {
+  TensorSpec s;
+  s.name = std::move(name);
+  s.dtype = static_cast<int32_t>(info.GetElementType());  // ORT's enum mirrors ONNX's
+  s.dims = info.GetShape();
+  return s;
+}
+}  // namespace
+
+std::vector<TensorSpec> session_inputs(Ort::Session& s) {
+  std::vector<TensorSpec> out;
+  Ort::AllocatorWithDefaultOptions alloc;
+  for (size_t i = 0; i < s.GetInputCount(); ++i) {
+    auto name = s.GetInputNameAllocated(i, alloc);
+    auto ti = s.GetInputTypeInfo(i);
+    out.push_back(spec_of(ti.GetTensorTypeAndShapeInfo(), name.get()));
+  }
+  return out;
+}
+
+std::vector<TensorSpec> session_outputs(Ort::Session& s) {
+  std::vector<TensorSpec> out;
+  Ort::AllocatorWithDefaultOptions alloc;
+  for (size_t i = 0; i < s.GetOutputCount(); ++i) {
+    auto name = s.GetOutputNameAllocated(i, alloc);
+    auto ti = s.GetOutputTypeInfo(i);
+    out.push_back(spec_of(ti.GetTensorTypeAndShapeInfo(), name.get()));
+  }
+  return out;
+}
+
+Ort::Value as_ort_value(HostTensor& t) {
+  static const auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  return Ort::Value::CreateTensor(mem, t.data.data(), t.data.size(), t.spec.dims.data(),
+                                  t.spec.dims.size(), static_cast<ONNXTensorElementDataType>(t.spec.dtype));
+}
+
+HostTensor to_host(const Ort::Value& v, const std::string& name) {
+  auto info = v.GetTensorTypeAndShapeInfo();
+  TensorSpec s;
+  s.name = name;
+  s.dtype = static_cast<int32_t>(info.GetElementType());
+  s.dims = info.GetShape();
+  HostTensor t(s);
+  if (!t.data.empty()) std::memcpy(t.data.data(), v.GetTensorRawData(), t.data.size());
+  return t;
+}
+
+std::vector<HostTensor> run_session(Ort::Session& s, const std::vector<HostTensor>& inputs,
+                                    const std::vector<std::string>& output_names) {
+  std::vector<std::string> outs = output_names;
+  if (outs.empty())
+    for (const auto& o : session_outputs(s)) outs.push_back(o.name);
+  std::vector<const char*> in_names, out_names;
+  std::vector<Ort::Value> in_values;
+  for (const auto& t : inputs) {
+    in_names.push_back(t.name().c_str());
+    in_values.push_back(as_ort_value(const_cast<HostTensor&>(t)));  // ORT only reads inputs
+  }
+  for (const auto& n : outs) out_names.push_back(n.c_str());
+  std::vector<Ort::Value> results;
+  try {
+    results = s.Run(Ort::RunOptions{nullptr}, in_names.data(), in_values.data(), in_values.size(),
+                    out_names.data(), out_names.size());
+  } catch (const Ort::Exception& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
+    fail("ONNX Runtime run failed: {}", msg);
+  }
+  std::vector<HostTensor> host;
+  host.reserve(results.size());
+  for (size_t i = 0; i < results.size(); ++i) host.push_back(to_host(results[i], outs[i]));
+  return host;
+}
+
+}  // namespace npusplit
