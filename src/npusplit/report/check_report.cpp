@@ -59,6 +59,20 @@ json check_json(const Analysis& a) {
     json n = {{"name", v.name}, {"op", v.op}, {"supported", v.supported},
               {"verdict", v.supported ? "supported" : (v.suspect_only ? "suspect" : "unsupported")},
               {"flops", a.flops[v.node]}};
+    {
+      // Inputs and outputs with shapes, so a reader can see what the rule saw.
+      const auto& node = a.resolved.model.graph().node(v.node);
+      auto io = [&](const std::string& t) {
+        auto it = a.resolved.shapes.find(t);
+        json shape = nullptr;
+        if (it != a.resolved.shapes.end() && it->second.has_rank) shape = it->second.dims;
+        return json{{"name", t}, {"shape", shape}};
+      };
+      n["inputs"] = json::array();
+      for (const auto& t : node.input()) n["inputs"].push_back(io(t));
+      n["outputs"] = json::array();
+      for (const auto& t : node.output()) n["outputs"].push_back(io(t));
+    }
     json f = json::array();
     for (const auto& x : v.findings)
       f.push_back({{"rule", x.rule_id}, {"reason", x.reason}, {"detail", x.detail}, {"fix", x.fix},

@@ -83,6 +83,15 @@ CheckResult check_rank_max(const NodeContext& c, const YAML::Node& p) {
   return std::nullopt;
 }
 
+CheckResult check_batch_one(const NodeContext& c, const YAML::Node&) {
+  for (const auto& t : activations(c)) {
+    const auto& i = c.info(t);
+    if (i.is_static() && i.rank() >= 2 && i.dims[0] > 1)
+      return fmt::format("{} {} holds {} on the batch axis", t, dims_str(i.dims), i.dims[0]);
+  }
+  return std::nullopt;
+}
+
 CheckResult check_static_shape(const NodeContext& c, const YAML::Node&) {
   for (const auto& t : activations(c))
     if (!c.info(t).is_static()) return fmt::format("shape of {} is unknown", t);
@@ -249,6 +258,8 @@ std::vector<ReshapeGroup> reshape_groups(const std::vector<int64_t>& in, const s
 
 std::string classify_reshape(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
   if (in == out) return "identity";
+  // Data moving into or out of the batch axis is never a layout move the parser knows.
+  if (!in.empty() && !out.empty() && in[0] != out[0]) return "shuffle";
   std::vector<int64_t> a, b;
   for (auto d : in) if (d != 1) a.push_back(d);
   for (auto d : out) if (d != 1) b.push_back(d);
@@ -379,6 +390,7 @@ const std::map<std::string, std::function<CheckResult(const NodeContext&, const 
   static const std::map<std::string, std::function<CheckResult(const NodeContext&, const YAML::Node&)>> r = {
       {"rank_max", check_rank_max},
       {"static_shape", check_static_shape},
+      {"batch_one", check_batch_one},
       {"float_only", check_float_only},
       {"const_inputs", check_const_inputs},
       {"axes_roles", check_axes_roles},
