@@ -13,12 +13,12 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   npusplit::cli::add_info(app, exit_code);
   npusplit::cli::add_check(app, exit_code);
-  // TODO-ENABLE npusplit::cli::add_fix(app, exit_code);
+  npusplit::cli::add_fix(app, exit_code);
   npusplit::cli::add_split(app, exit_code);
   npusplit::cli::add_verify(app, exit_code);
-  // TODO-ENABLE npusplit::cli::add_prepare(app, exit_code);
-  // TODO-ENABLE npusplit::cli::add_run(app, exit_code);
-  // TODO-ENABLE npusplit::cli::add_bench(app, exit_code);
+  npusplit::cli::add_prepare(app, exit_code);
+  npusplit::cli::add_run(app, exit_code);
+  npusplit::cli::add_bench(app, exit_code);
   // TODO-ENABLE npusplit::cli::add_demo(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -109,7 +109,7 @@ SplitResult split_model(const SplitOptions& o) {
   check_model(r.stages.stage1, "stage1");
   check_model(r.stages.stage2, "stage2");
 
-  const std::string stem = o.model.stem().string();
+  const std::string stem = o.stem.empty() ? o.model.stem().string() : o.stem;
   r.stage1_path = o.out_dir / (stem + "_stage1.onnx");
   r.stage2_path = o.out_dir / (stem + "_stage2.onnx");
   r.manifest_path = o.out_dir / (stem + "_split.json");

@@ -17,6 +17,7 @@ namespace npusplit {
 struct SplitOptions {
   std::filesystem::path model;
   std::filesystem::path out_dir;
+  std::string stem;                    // output file stem (default: the model's)
   std::string target = "hailo8";
   std::vector<std::string> cut;        // empty = auto
   std::string feature_name = "hailo_stage1_feat";

@@ -13,12 +13,12 @@ const std::vector<std::unique_ptr<Pass>>& all_passes() {
   static const std::vector<std::unique_ptr<Pass>> passes = [] {
     std::vector<std::unique_ptr<Pass>> v;
     v.push_back(make_fold_static_pass());
-    // PASS:reduce_keepdims
-    // PASS:batch_one
-    // PASS:rank5_to_rank4
-    // PASS:rope_masked
-    // PASS:broadcast_explicit
-    // PASS:scale_into_weights
+    v.push_back(make_reduce_keepdims_pass());
+    v.push_back(make_batch_one_pass());
+    v.push_back(make_rank5_to_rank4_pass());
+    v.push_back(make_rope_masked_pass());
+    v.push_back(make_broadcast_explicit_pass());
+    v.push_back(make_scale_into_weights_pass());
     return v;
   }();
   return passes;
@@ -54,8 +54,10 @@ FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& name
       report.exact &= p->exact();
     }
   constants_to_initializers(*m.mutable_graph());
+  // Folding is itself a pass (fold-static): resolve only shapes here, so every change is
+  // attributed to the pass that made it.
   ResolveOptions ro;
-  ro.fold = wanted.count("fold-static") > 0;
+  ro.fold = false;
   auto resolved = resolve(m, ro);
   m = std::move(resolved.model);
   ShapeMap shapes = std::move(resolved.shapes);

@@ -17,6 +17,7 @@ Ort::SessionOptions make_session_options(const OrtOptions& o) {
   so.SetInterOpNumThreads(o.inter_threads > 0 ? o.inter_threads : 1);
   so.SetGraphOptimizationLevel(o.opt_level);
   so.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
+  if (o.disable_prepacking) so.AddConfigEntry("session.disable_prepacking", "1");
   return so;
 }
 

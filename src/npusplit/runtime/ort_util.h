@@ -19,6 +19,10 @@ struct OrtOptions {
   // Verification runs with graph optimizations off: fusions that span a cut would otherwise
   // make split and unsplit models round differently, and the claim is bit-exactness.
   GraphOptimizationLevel opt_level = ORT_DISABLE_ALL;
+  // Weight prepacking gives MatMul a different kernel when its weight is a constant, so a
+  // tensor folded into an initializer would round differently from the same tensor computed
+  // at run time. Verification and folding turn it off; `run`/`bench` keep it for speed.
+  bool disable_prepacking = true;
 };
 
 Ort::SessionOptions make_session_options(const OrtOptions& o);

@@ -1,0 +1,108 @@
+// fix and prepare: rewriting models and splitting a folder of variants.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "commands.h"
+#include "npusplit/app/fix.h"
+#include "npusplit/app/prepare.h"
+
+namespace npusplit::cli {
+
+namespace {
+std::vector<std::string> split_list(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& s : in) {
+    size_t start = 0;
+    while (start <= s.size()) {
+      auto c = s.find(',', start);
+      if (c == std::string::npos) c = s.size();
+      if (c > start) out.push_back(s.substr(start, c - start));
+      start = c + 1;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+void add_fix(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("fix", "Apply proven rewrites that make the Hailo parser accept more of the model");
+  static FixOptions o;
+  static std::string model, out;
+  static std::vector<std::string> passes, shapes, images;
+  static bool list = false, as_json = false;
+  static double tol = -1;
+  cmd->add_option("model", model, "ONNX model");
+  cmd->add_option("-o,--out", out, "rewritten model to write");
+  cmd->add_option("--target", o.target, "target rules")->capture_default_str();
+  cmd->add_option("--passes", passes, "comma-separated passes (default: every exact pass)");
+  cmd->add_flag("--list-passes", list, "list the passes and exit");
+  cmd->add_option("--input-shape", shapes, "NAME=D0,D1,...");
+  cmd->add_flag("--verify", o.verify, "compare original and rewritten in ONNX Runtime");
+  cmd->add_option("--image", images, "with --verify: images");
+  cmd->add_option("--random", o.verify_random, "with --verify: random cases")->capture_default_str();
+  cmd->add_option("--tolerance", tol, "with --verify: max abs diff (default 0 for exact passes, 1e-4 otherwise)");
+  cmd->add_flag("--json", as_json, "JSON output (schema npusplit.fix/1)");
+  cmd->callback([&] {
+    if (list) {
+      std::cout << list_passes_text();
+      exit_code = 0;
+      return;
+    }
+    if (model.empty() || out.empty()) throw CLI::RequiredError("MODEL and -o OUT");
+    o.model = model;
+    o.out = out;
+    o.passes = split_list(passes);
+    o.input_shapes = parse_input_shapes(shapes);
+    o.verify_images = images;
+    if (tol >= 0) o.tolerance = tol;
+    auto r = fix_model(o);
+    if (as_json) std::cout << fix_json(r, o).dump(2) << "\n";
+    else std::cout << fix_text(r, o);
+    exit_code = (r.verify && !r.verify->ok) ? 1 : 0;
+  });
+}
+
+void add_prepare(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("prepare", "Split every DEIMv2 variant in SRC_DIR into DST_DIR (stage1/stage2/manifest)");
+  static PrepareOptions o;
+  static std::string src, dst;
+  static std::vector<std::string> variants, images, shapes;
+  cmd->add_option("src", src, "folder with deimv2_{variant}.onnx")->required();
+  cmd->add_option("dst", dst, "output folder")->required();
+  cmd->add_option("--variants", variants, "comma-separated (default atto,femto,pico,n,s,x1,x2,x3; x1/x2/x3 fall back to m/l/x files)");
+  cmd->add_option("--pattern", o.pattern, "file name pattern in SRC_DIR")->capture_default_str();
+  cmd->add_option("--target", o.target, "target rules")->capture_default_str();
+  cmd->add_flag("--verify", o.verify, "verify each split");
+  cmd->add_option("--image", images, "with --verify: images");
+  cmd->add_option("--random", o.verify_random, "with --verify: random cases")->capture_default_str();
+  cmd->add_flag("--fix", o.fix, "apply the exact rewrite passes before cutting");
+  cmd->add_flag("--pack", o.pack, "pack the cut tensors into one (the user's layout)");
+  cmd->add_flag("--force", o.force, "redo variants whose outputs are newer than their input");
+  cmd->add_option("--input-shape", shapes, "NAME=D0,D1,...");
+  cmd->callback([&] {
+    o.src = src;
+    o.dst = dst;
+    if (!variants.empty()) o.variants = split_list(variants);
+    o.verify_images = images;
+    o.input_shapes = parse_input_shapes(shapes);
+    const bool tty = ::isatty(2);
+    auto rows = prepare_models(o, [&](size_t done, size_t total, const std::string& v) {
+      const int width = 30;
+      const int filled = total ? int(width * done / total) : width;
+      if (tty)
+        std::cerr << fmt::format("\r[{}{}] {}/{} {:<8}", std::string(filled, '#'), std::string(width - filled, '.'),
+                                 done, total, v)
+                  << (done == total ? "\n" : "") << std::flush;
+      else if (done < total)
+        std::cerr << fmt::format("[{}/{}] {}\n", done + 1, total, v);
+    });
+    std::cout << prepare_text(rows);
+    bool failed = false;
+    for (const auto& r : rows) failed |= r.status.rfind("failed", 0) == 0 || !r.verify_ok;
+    exit_code = failed ? 1 : 0;
+  });
+}
+
+}  // namespace npusplit::cli

@@ -1,0 +1,41 @@
+#pragma once
+// `npusplit prepare`: the user's batch tool -- split every DEIMv2 variant in a folder.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "npusplit/app/split.h"
+
+namespace npusplit {
+
+struct PrepareOptions {
+  std::filesystem::path src, dst;
+  std::vector<std::string> variants = {"atto", "femto", "pico", "n", "s", "x1", "x2", "x3"};
+  std::string pattern = "deimv2_{variant}.onnx";  // file name in SRC
+  std::string target = "hailo8";
+  bool verify = false, force = false, fix = false, pack = false;
+  int verify_random = 1;
+  std::vector<std::string> verify_images;
+  InputShapes input_shapes;
+};
+
+struct PrepareRow {
+  std::string variant, source, status;  // status: done | skipped (...) | failed: ...
+  int cut_tensors = 0;
+  int64_t crossing_bytes = 0;
+  double npu_flops_share = 0;
+  std::string stage1_check;
+  std::optional<double> verify_max_diff;
+  bool verify_ok = true;
+  double seconds = 0;
+};
+
+// x1/x2/x3 are the user's names for upstream's M/L/X: a missing deimv2_x1.onnx falls back to
+// deimv2_m.onnx (and x2 -> l, x3 -> x).
+std::string variant_alias(const std::string& v);
+std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
+                                       const std::function<void(size_t done, size_t total, const std::string&)>& progress);
+std::string prepare_text(const std::vector<PrepareRow>& rows);
+
+}  // namespace npusplit

@@ -1,0 +1,98 @@
+// broadcast-explicit: a constant operand of an elementwise Mul/Add/Sub/Div that broadcasts
+// along the NCHW feature axis, or has a lower rank than the result (e.g. the DINOv3 RoPE
+// tables [1,1,1600,64] against [1,3,1600,64]), is replaced by the constant materialised at
+// the full result shape. Exact: the same values, only stored explicitly. Constant scalars and
+// per-channel constants are left alone (the parser maps them to `normalization`/scalar ops).
+// Why: the user's ZeroDivisionError in ew_mult shape handling on the DINOv3 variants (DFC
+// 3.33) and "constant shape (a,b,c) not broadcastable" errors after the NHWC re-map --
+// research/hailo_ops.md §2 (H2, H3 and workaround (5)).
+#include <map>
+
+#include "npusplit/passes/editor.h"
+#include "npusplit/passes/passes.h"
+#include "npusplit/rules/checks.h"
+
+namespace npusplit {
+
+namespace {
+
+constexpr int64_t kMaxElements = 8 << 20;  // 32 MiB of float per materialised constant
+
+class BroadcastExplicit : public Pass {
+ public:
+  std::string name() const override { return "broadcast-explicit"; }
+  std::string description() const override {
+    return "constant operands that broadcast over the feature axis or differ in rank -> full-shape constants";
+  }
+  bool exact() const override { return true; }
+  std::string source() const override { return "user notes (ew_mult ZeroDivisionError, DFC 3.33); research/hailo_ops.md §2 H2/H3, (5)"; }
+
+  PassResult run(onnx::ModelProto& m, const ShapeMap& shapes) const override {
+    PassResult r{name(), 0, {}};
+    GraphEditor ed(m, shapes);
+    const auto& g = ed.graph();
+    std::map<std::pair<std::string, std::vector<int64_t>>, std::string> cache;
+    for (int i = 0; i < g.node_size(); ++i) {
+      const auto& n = g.node(i);
+      const std::string& op = n.op_type();
+      if ((op != "Mul" && op != "Add" && op != "Sub" && op != "Div") || n.input_size() != 2) continue;
+      const auto& out = ed.info(n.output(0));
+      if (!out.is_static() || out.dtype != onnx::TensorProto::FLOAT || out.numel() > kMaxElements) continue;
+      const int fa = feature_axis(out.rank());
+      for (int k = 0; k < 2; ++k) {
+        const auto* c = ed.constant(n.input(k));
+        const auto& other = ed.info(n.input(1 - k));
+        if (!c || c->data_type() != onnx::TensorProto::FLOAT || !other.is_static() || other.dims != out.dims) continue;
+        const auto ci = tensor_info_of(*c);
+        if (ci.numel() <= 1) continue;  // scalars are fine
+        const int lead = out.rank() - ci.rank();
+        const bool rank_differs = lead != 0;
+        const bool feature_bcast = fa >= 0 && out.dims[fa] > 1 && (fa - lead < 0 || ci.dims[fa - lead] == 1);
+        // Per-channel constants ([C,1,1] or [1,C,1,1] on NCHW, [C] on tokens) are a native form.
+        bool per_channel = fa >= 0 && !feature_bcast;
+        for (int a = 0; a < out.rank() && per_channel; ++a) {
+          const int ca = a - lead;
+          const int64_t d = ca >= 0 ? ci.dims[ca] : 1;
+          if (a != fa && d != 1) per_channel = false;
+        }
+        if (!feature_bcast && (!rank_differs || per_channel)) continue;
+        std::string& full = cache[{c->name(), out.dims}];
+        if (full.empty()) {
+          const auto src = constant_floats(*c);
+          std::vector<float> dst(static_cast<size_t>(out.numel()));
+          // Broadcast by index arithmetic (right-aligned shapes).
+          std::vector<int64_t> idx(out.rank(), 0);
+          for (size_t e = 0; e < dst.size(); ++e) {
+            int64_t off = 0, stride = 1;
+            for (int a = out.rank() - 1; a >= 0; --a) {
+              const int ca = a - lead;
+              if (ca >= 0) {
+                if (ci.dims[ca] != 1) off += idx[a] * stride;
+                stride *= ci.dims[ca];
+              }
+            }
+            dst[e] = src[static_cast<size_t>(off)];
+            for (int a = out.rank() - 1; a >= 0; --a) {
+              if (++idx[a] < out.dims[a]) break;
+              idx[a] = 0;
+            }
+          }
+          full = ed.add_floats(c->name() + "/full", out.dims, dst);
+        }
+        ed.add(op, n.name(), {k == 0 ? full : n.input(0), k == 1 ? full : n.input(1)}, {}, {n.output(0)});
+        ed.remove(i);
+        ++r.rewrites;
+        r.changes.push_back({n.name(), n.name() + " with " + full + " " + dims_str(out.dims)});
+        break;
+      }
+    }
+    if (r.rewrites) ed.commit();
+    return r;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> make_broadcast_explicit_pass() { return std::make_unique<BroadcastExplicit>(); }
+
+}  // namespace npusplit
