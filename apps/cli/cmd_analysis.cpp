@@ -98,6 +98,7 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--cut", cut, "auto, or TENSOR[,TENSOR...] to cut at")->capture_default_str();
   cmd->add_option("--feature-name", o.feature_name, "name of the tensor(s) at the cut")->capture_default_str();
   cmd->add_flag("--pack", o.pack, "concatenate the cut tensors into one (the user's layout)");
+  cmd->add_flag("--allow-suspect", o.allow_suspect, "also put nodes with only 'suspect' findings in stage1");
   cmd->add_option("--input-shape", shapes, "NAME=D0,D1,...");
   cmd->add_flag("--fix", o.fix, "apply the exact rewrite passes before cutting");
   cmd->add_option("--passes", passes, "with --fix: passes to apply (default: every exact pass)");

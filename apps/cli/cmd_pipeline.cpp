@@ -100,6 +100,9 @@ Built build_pipeline(const ModelArgs& a, bool pipelined) {
   if (a.backend == "ort") {
     if (!a.hef.empty()) fail("--hef needs --backend hailo");
     if (a.stage1.empty()) fail("--stage2 needs --stage1 (or --backend hailo --hef H)");
+    // Two ONNX Runtime sessions = two thread pools: a pool that spins after its stage ends steals
+    // the cores the other stage needs, so neither spins.
+    so.allow_spinning = false;
     auto s1 = make_ort_stage(a.stage1, so);
     auto s2 = make_ort_stage(a.stage2, so);
     auto extra = extra_model_inputs(*s2);

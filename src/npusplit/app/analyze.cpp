@@ -31,7 +31,7 @@ ModelSummary summarize(const onnx::ModelProto& m, const std::string& path, int64
 
 PartitionInput partition_input(const Analysis& a, const Graph& g) {
   PartitionInput in{g, a.resolved.shapes, {}, a.flops};
-  for (const auto& v : a.verdicts) in.supported.push_back(v.supported || (!a.strict && v.suspect_only) ? 1 : 0);
+  for (const auto& v : a.verdicts) in.supported.push_back(v.supported || (a.allow_suspect && v.suspect_only) ? 1 : 0);
   return in;
 }
 
@@ -53,7 +53,7 @@ void judge(Analysis& a, bool partition) {
 Analysis analyze_proto(onnx::ModelProto m, const std::string& label, const AnalyzeOptions& o) {
   Analysis a;
   a.rules = load_rules(o.target);
-  a.strict = o.strict;
+  a.allow_suspect = o.allow_suspect;
   a.summary = summarize(m, label, static_cast<int64_t>(m.ByteSizeLong()));
   a.original = std::move(m);
   auto t0 = std::chrono::steady_clock::now();

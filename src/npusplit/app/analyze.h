@@ -43,16 +43,16 @@ struct Analysis {
   int64_t total_flops = 0;
   Partition partition;         // the automatic cut (largest stage1)
   Timings timings;
-  bool strict = false;
+  bool allow_suspect = false;
 };
 
 struct AnalyzeOptions {
   std::string target = "hailo8";
   InputShapes input_shapes;
   bool partition = true;
-  // Keep nodes with only "suspect" findings (inferred, unconfirmed parser failures) off
-  // the NPU as well. Off by default: the user's own stage1 held them.
-  bool strict = false;
+  // Let nodes whose only findings are "suspect" (inferred, unconfirmed parser failures) into
+  // stage1. Off by default: a stage1 should be predicted to parse.
+  bool allow_suspect = false;
 };
 
 ModelSummary summarize(const onnx::ModelProto& m, const std::string& path, int64_t file_bytes);

@@ -84,6 +84,7 @@ SplitResult split_model(const SplitOptions& o) {
   AnalyzeOptions ao;
   ao.target = o.target;
   ao.input_shapes = o.input_shapes;
+  ao.allow_suspect = o.allow_suspect;
   auto original = load_model(o.model);
   onnx::ModelProto to_cut = original;
   FixReport fix;
@@ -119,6 +120,8 @@ SplitResult split_model(const SplitOptions& o) {
   // stage1 judged on its own: what `npusplit check stage1.onnx` would say.
   r.stage1_check = analyze_proto(r.stages.stage1, r.stage1_path.string(), ao);
   const int s1_bad = unsupported_count(r.stage1_check);
+  int s1_suspect = 0;
+  for (const auto& v : r.stage1_check.verdicts) s1_suspect += v.suspect_only;
 
   if (o.pack && r.stages.pack_layout.size() > 1)
     r.warnings.push_back(
@@ -195,7 +198,10 @@ SplitResult split_model(const SplitOptions& o) {
   s1["file"] = r.stage1_path.filename().string();
   s2["file"] = r.stage2_path.filename().string();
   s1["npu_flops_share"] = a.partition.npu_flops_share();
-  s1["check"] = {{"target", a.rules.target}, {"unsupported_nodes", s1_bad}, {"verdict", s1_bad ? "unsupported nodes" : "clean"}};
+  s1["check"] = {{"target", a.rules.target},
+                 {"unsupported_nodes", s1_bad - s1_suspect},
+                 {"suspect_nodes", s1_suspect},
+                 {"verdict", s1_bad == 0 ? "clean" : (s1_bad == s1_suspect ? "suspect only" : "unsupported nodes")}};
   if (s1_bad) {
     json rules = json::object();
     for (const auto& v : r.stage1_check.verdicts)

@@ -22,6 +22,7 @@ struct SplitOptions {
   std::vector<std::string> cut;        // empty = auto
   std::string feature_name = "hailo_stage1_feat";
   bool pack = false;
+  bool allow_suspect = false;          // put "suspect" nodes in stage1 too
   InputShapes input_shapes;
   std::vector<std::string> fix_passes; // rewrite passes applied before cutting (split --fix)
   bool fix = false;

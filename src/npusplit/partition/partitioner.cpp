@@ -98,7 +98,11 @@ Partition auto_partition(const PartitionInput& in) {
         for (int c : g.consumers(x)) already |= (c != i && !p.stage1[c]);
         if (!already) in_bytes += std::max<int64_t>(tensor_bytes(in.shapes, x), 0);
       }
-      if (in_bytes < out_bytes) {
+      // Reshape-like ops cost nothing on the host and the parser absorbs them (so they make
+      // poor end nodes): move them whenever the transfer does not grow.
+      const std::string& op = n.op_type();
+      const bool reshape_like = op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten" || op == "Identity";
+      if (in_bytes < out_bytes || (reshape_like && in_bytes <= out_bytes)) {
         p.stage1[i] = 0;
         p.moved_to_host.push_back(n.name());
         changed = true;

@@ -79,8 +79,8 @@ class BroadcastExplicit : public Pass {
           }
           full = ed.add_floats(c->name() + "/full", out.dims, dst);
         }
-        ed.add(op, n.name(), {k == 0 ? full : n.input(0), k == 1 ? full : n.input(1)}, {}, {n.output(0)});
         ed.remove(i);
+        ed.add(op, n.name(), {k == 0 ? full : n.input(0), k == 1 ? full : n.input(1)}, {}, {n.output(0)});
         ++r.rewrites;
         r.changes.push_back({n.name(), n.name() + " with " + full + " " + dims_str(out.dims)});
         break;

@@ -27,7 +27,12 @@ class GraphEditor {
                   std::vector<Attr> attrs = {}, std::vector<std::string> outputs = {});
   std::string add_ints(const std::string& base, const std::vector<int64_t>& v);
   std::string add_floats(const std::string& base, const std::vector<int64_t>& dims, const std::vector<float>& v);
-  void remove(int node) { removed_[node] = 1; }
+  // Marks NODE for removal; its name becomes free, so a replacement added afterwards keeps it
+  // (reports and `hailo parser --end-node-names` then still name the original node).
+  void remove(int node) {
+    removed_[node] = 1;
+    used_.erase(g_->node(node).name());
+  }
   bool is_removed(int node) const { return removed_[node] != 0; }
   std::string fresh(const std::string& base);
   // Points every reader of FROM at TO (graph outputs keep their names: callers make the

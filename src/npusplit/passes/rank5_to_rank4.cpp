@@ -70,8 +70,8 @@ class Rank5ToRank4 : public Pass {
                                        ed.add_ints(base + "/ends", {(k + 1) * H * D}), ed.add_ints(base + "/axes", {2})});
         const std::string heads = ed.add("Reshape", base + "/heads" + std::to_string(k),
                                          {sl, ed.add_ints(base + "/heads_shape", {1, N, H, D})});
-        ed.add("Transpose", q.name(), {heads}, {Attr::of("perm", std::vector<int64_t>{0, 2, 1, 3})}, {q.output(0)});
         ed.remove(squeezes[k]);
+        ed.add("Transpose", q.name(), {heads}, {Attr::of("perm", std::vector<int64_t>{0, 2, 1, 3})}, {q.output(0)});
         after += (k ? ", " : "") + base + "/slice" + std::to_string(k);
       }
       ed.remove(i);

@@ -97,9 +97,9 @@ class RopeMasked : public Pass {
               for (size_t e = 0; e < vals.size(); ++e) vals[e] *= sign[e % D];
               signed_k = ed.add_floats(k->name() + "/signed", {kd.begin(), kd.end()}, vals);
             }
+            ed.remove(readers[0]);
             ed.add("Mul", mul.name(), {other == 1 ? swapped : signed_k, other == 1 ? signed_k : swapped}, {},
                    {mul.output(0)});
-            ed.remove(readers[0]);
             folded = true;
           }
         }
