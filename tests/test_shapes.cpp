@@ -326,6 +326,89 @@ TEST(ShapesFold, FoldingIsExactOnTheRuntimeReshapeModel) {
   for (const auto& o : rep.worst) EXPECT_EQ(o.max_abs_diff, 0.0) << o.name;
 }
 
+// An If whose only explicit input is a constant condition, but whose branches read a runtime
+// tensor from the outer scope: it is not a static subgraph and must not be folded.
+onnx::ModelProto if_with_outer_scope_input() {
+  ModelBuilder b;
+  auto x = b.input("x", {1, 4});
+  auto cond = b.node("Greater", "cond", {b.scalar("two", 2.f), b.scalar("one", 1.f)});  // constant true
+  auto branch = [&](const std::string& name, const std::string& op) {
+    onnx::GraphProto g;
+    g.set_name(name);
+    auto* n = g.add_node();
+    n->set_op_type(op);
+    n->set_name(name + "/" + op);
+    n->add_input(x);  // outer-scope value
+    n->add_output(name + "_y");
+    auto* o = g.add_output();
+    o->set_name(name + "_y");
+    o->mutable_type()->mutable_tensor_type()->set_elem_type(kFloat);
+    return g;
+  };
+  auto y = b.node("If", "if", {cond});
+  auto* n = b.model().mutable_graph()->mutable_node(b.model().graph().node_size() - 1);
+  for (const auto& [attr, op] : {std::pair<std::string, std::string>{"then_branch", "Relu"}, {"else_branch", "Neg"}}) {
+    auto* a = n->add_attribute();
+    a->set_name(attr);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    *a->mutable_g() = branch(attr, op);
+  }
+  b.output(b.node("Sigmoid", "sig", {y}));
+  return b.build();
+}
+
+TEST(ShapesFold, IfReadingOuterScopeValuesIsNotFolded) {
+  const auto m = if_with_outer_scope_input();
+  ResolvedModel r;
+  try {
+    r = resolve(m);
+  } catch (const Error& e) {
+    FAIL() << "resolve failed: " << e.what();
+  }
+  auto rep = verify_equivalent(m, r.model, make_verify_cases(m, {}, 1, {}), 0.0);
+  EXPECT_TRUE(rep.ok);
+}
+
+// A value only a subgraph reads (an outer-scope reference inside an If branch) is live.
+TEST(ShapesResolve, ValuesReadOnlyInsideASubgraphAreKept) {
+  ModelBuilder b;
+  auto x = b.input("x", {1, 4});
+  auto c = b.input("c", {}, onnx::TensorProto::BOOL);
+  auto h = b.node("Relu", "hidden", {x});  // read only by the branches
+  auto branch = [&](const std::string& name, const std::string& op) {
+    onnx::GraphProto g;
+    g.set_name(name);
+    auto* n = g.add_node();
+    n->set_op_type(op);
+    n->set_name(name + "/" + op);
+    n->add_input(h);
+    n->add_output(name + "_y");
+    auto* o = g.add_output();
+    o->set_name(name + "_y");
+    o->mutable_type()->mutable_tensor_type()->set_elem_type(kFloat);
+    return g;
+  };
+  auto y = b.node("If", "if", {c});
+  auto* n = b.model().mutable_graph()->mutable_node(b.model().graph().node_size() - 1);
+  for (const auto& [attr, op] : {std::pair<std::string, std::string>{"then_branch", "Sigmoid"}, {"else_branch", "Neg"}}) {
+    auto* a = n->add_attribute();
+    a->set_name(attr);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    *a->mutable_g() = branch(attr, op);
+  }
+  b.output(y);
+  const auto m = b.build();
+  ResolvedModel r;
+  try {
+    r = resolve(m);
+  } catch (const Error& e) {
+    FAIL() << "resolve failed: " << e.what();
+  }
+  bool kept = false;
+  for (const auto& node : r.model.graph().node()) kept |= node.name() == "hidden";
+  EXPECT_TRUE(kept) << "the Relu the branches read was removed as dead code";
+}
+
 // ---------------------------------------------------------------- shared models
 
 void expect_fully_resolved(const std::filesystem::path& path) {

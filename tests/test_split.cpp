@@ -336,6 +336,47 @@ TEST(SplitDetr, CutThatPutsTopKInStage1IsRefused) {
   EXPECT_TRUE(has(error_of([&] { split_model(o); }), "rejects"));
 }
 
+TEST(SplitDetr, CutThatPutsTheOnlyRejectedTopKInStage1NamesIt) {
+  // conv -> Reshape -> TopK: TopK is the one node the cut may not take.
+  ModelBuilder b;
+  auto x = b.input("images", {1, 3, 16, 16});
+  auto c = b.node("Conv", "conv", {x, b.random_weight("w", {4, 3, 3, 3})});
+  auto f = b.node("Reshape", "flat", {c, b.ints("shape", {1, 4, 14 * 14})});  // spatial -> tokens
+  auto t = b.node_n("TopK", "topk", {f, b.ints("k", {5})}, 2, {Attr::of("axis", -1)});
+  b.output(t[0]);
+  const auto d = temp_dir("split_refuse_topk_only");
+  save_model(b.build(), d / "m.onnx");
+  SplitOptions o;
+  o.model = d / "m.onnx";
+  o.out_dir = d / "out";
+  o.cut = {"topk_out0"};
+  const auto msg = error_of([&] { split_model(o); });
+  EXPECT_TRUE(has(msg, "'topk' (TopK)")) << msg;
+  EXPECT_TRUE(has(msg, "rejects")) << msg;
+  EXPECT_FALSE(fs::exists(o.out_dir / "m_stage1.onnx"));
+  o.cut = {"flat_out"};  // the largest legal cut
+  auto r = split_model(o);
+  EXPECT_EQ(r.analysis.partition.stage1_nodes, 2);
+  EXPECT_EQ(r.stages.renamed[0].second, "hailo_stage1_feat");
+}
+
+TEST(SplitDetr, DuplicateCutTensorIsRefusedOrMerged) {
+  const auto model = save_detr("split_dup_cut");
+  auto o = options_for(model, "out");
+  o.cut = {"relu1_out", "relu1_out"};
+  try {
+    auto r = split_model(o);
+    // Merged: one cut tensor, and both stages load and verify.
+    EXPECT_EQ(r.stages.renamed.size(), 1u);
+    expect_bit_exact(r);
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_TRUE(has(msg, "relu1_out")) << msg;
+    EXPECT_FALSE(has(msg, "ONNX Runtime")) << "refused only when loading the stage: " << msg;
+  }
+}
+
 TEST(SplitDetr, CutAtUnknownOrInputTensorIsRefused) {
   const auto model = save_detr("split_refuse_names");
   auto o = options_for(model, "out");
@@ -379,6 +420,66 @@ TEST(SplitDetr, VerifySplitOnTheStagesDirectly) {
     }
   auto rep_bad = verify_split(original, load_model(r.stage1_path), bad, cases, 0.0);
   EXPECT_FALSE(rep_bad.ok);
+}
+
+// ---------------------------------------------------------------- edge layouts
+
+SplitResult split_built(const onnx::ModelProto& m, const std::string& dir) {
+  const auto d = temp_dir(dir);
+  save_model(m, d / "m.onnx");
+  SplitOptions o;
+  o.model = d / "m.onnx";
+  o.out_dir = d / "out";
+  o.verify = true;
+  o.verify_random = 1;
+  return split_model(o);
+}
+
+TEST(SplitEdges, WholeModelOnTheNpu) {
+  // Nothing for the host: stage2 only hands the cut tensor out under the original name.
+  ModelBuilder b;
+  auto x = b.input("images", {1, 3, 16, 16});
+  auto r = b.node("Relu", "relu", {b.node("Conv", "conv", {x, b.random_weight("w", {4, 3, 3, 3})})});
+  b.output(r, {1, 4, 14, 14});
+  auto s = split_built(b.build(), "split_all_npu");
+  EXPECT_EQ(s.analysis.partition.stage1_nodes, 2);
+  EXPECT_EQ(names_of(s.stages.stage2.graph().output()), (std::vector<std::string>{"relu_out"}));
+  EXPECT_EQ(names_of(s.stages.stage2.graph().input()), (std::vector<std::string>{"hailo_stage1_feat"}));
+  expect_files_valid(s);
+  expect_bit_exact(s);
+}
+
+TEST(SplitEdges, Stage1TensorThatIsAlsoAnOutputAndReadByTheHost) {
+  ModelBuilder b;
+  auto x = b.input("images", {1, 3, 16, 16});
+  auto r = b.node("Relu", "relu", {b.node("Conv", "conv", {x, b.random_weight("w", {4, 3, 3, 3})})});
+  auto f = b.node("Reshape", "flat", {r, b.ints("shape", {1, 4 * 14 * 14})});
+  auto t = b.node_n("TopK", "topk", {f, b.ints("k", {3})}, 2, {Attr::of("axis", 1)});
+  b.output(t[0], {1, 3});
+  b.output(r, {1, 4, 14, 14});
+  auto s = split_built(b.build(), "split_out_and_host");
+  EXPECT_EQ(names_of(s.stages.stage2.graph().output()), (std::vector<std::string>{"topk_out0", "relu_out"}));
+  expect_files_valid(s);
+  expect_bit_exact(s);
+}
+
+TEST(SplitEdges, InputReadOnlyByTheHostGoesToStage2Only) {
+  // Like orig_target_sizes: an integer input only the post-processing reads.
+  ModelBuilder b;
+  auto x = b.input("images", {1, 3, 16, 16});
+  auto sizes = b.input("orig_target_sizes", {1, 2}, kInt64);
+  auto r = b.node("Relu", "relu", {b.node("Conv", "conv", {x, b.random_weight("w", {2, 3, 3, 3})})});
+  auto pooled = b.node("GlobalAveragePool", "gap", {r});                       // [1,2,1,1]
+  auto flat = b.node("Reshape", "flat", {pooled, b.ints("shape", {1, 2})});  // [1,2]
+  auto sf = b.node("Cast", "sizes_f", {sizes}, {Attr::of("to", static_cast<int64_t>(kFloat))});
+  b.output(b.node("Mul", "scaled", {flat, sf}), {1, 2});
+  auto s = split_built(b.build(), "split_host_input");
+  EXPECT_EQ(names_of(s.stages.stage1.graph().input()), (std::vector<std::string>{"images"}));
+  const auto ins2 = names_of(s.stages.stage2.graph().input());
+  EXPECT_EQ(std::count(ins2.begin(), ins2.end(), "orig_target_sizes"), 1);
+  EXPECT_EQ(std::count(ins2.begin(), ins2.end(), "images"), 0);
+  expect_files_valid(s);
+  expect_bit_exact(s);
 }
 
 // ---------------------------------------------------------------- NaN-aware comparison
@@ -425,6 +526,7 @@ TEST(SplitCompare, ToleranceAndShape) {
 // ---------------------------------------------------------------- shared DEIMv2 models
 
 SplitResult split_shared(const fs::path& model, const std::string& dir) {
+  EXPECT_TRUE(fs::exists(test::shared_image("chelsea.png"))) << "shared images missing";
   SplitOptions o;
   o.model = model;
   o.out_dir = temp_dir(dir);
@@ -518,13 +620,13 @@ TEST(SplitCli, SharedAttoSplitVerify) {
   NPUSPLIT_REQUIRE_MODEL(path, "deimv2_atto.onnx");
   const auto d = temp_dir("split_cli_atto");
   const auto mtime_before = fs::last_write_time(path);
-  const auto size_before = fs::file_size(path);
+  const auto bytes_before = slurp(path);
   auto r = test::run_cli("split '" + path.string() + "' -o '" + d.string() + "' --verify --random 1", "split_cli_atto");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   for (const std::string f : {"deimv2_atto_stage1.onnx", "deimv2_atto_stage2.onnx", "deimv2_atto_split.json"})
     EXPECT_TRUE(fs::exists(d / f)) << f;
   EXPECT_EQ(fs::last_write_time(path), mtime_before);
-  EXPECT_EQ(fs::file_size(path), size_before);
+  EXPECT_TRUE(slurp(path) == bytes_before) << "the input model changed";
 }
 
 }  // namespace

@@ -117,8 +117,10 @@ Built build_pipeline(const ModelArgs& a, bool pipelined) {
   auto s2 = make_ort_stage(a.stage2, so);
   auto extra = extra_model_inputs(*s2);
   HailoStageOptions ho;
+  // What stage1 must deliver: stage2's inputs, less the model inputs the host fills itself.
   for (const auto& s : s2->inputs())
-    if (std::find(extra.begin(), extra.end(), s.name) == extra.end()) ho.expected_outputs.push_back(s);
+    if (std::find(extra.begin(), extra.end(), s.name) == extra.end() && s.name != ho.input_name)
+      ho.expected_outputs.push_back(s);
   auto s1 = make_hailo_stage(a.hef, ho);
   b.pipeline = std::make_unique<TwoStagePipeline>(std::move(s1), std::move(s2), extra);
   b.what = a.hef + " (hailo) -> " + a.stage2;

@@ -1,11 +1,14 @@
 #include "npusplit/ir/graph.h"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 
 #include "npusplit/error.h"
 
 namespace npusplit {
+
+void collect_outer_refs(const onnx::GraphProto& sg, std::unordered_set<std::string>& refs);
 
 Graph::Graph(const onnx::GraphProto& g) : g_(&g) {
   for (const auto& t : g.initializer()) inits_[t.name()] = &t;
@@ -23,10 +26,23 @@ Graph::Graph(const onnx::GraphProto& g) : g_(&g) {
     for (const auto& o : n.output())
       if (!o.empty()) producer_[o] = i;
   }
+  for (int i = 0; i < g.node_size(); ++i)
+    for (const auto& a : g.node(i).attribute()) {
+      std::unordered_set<std::string> refs;
+      if (a.has_g()) collect_outer_refs(a.g(), refs);
+      for (const auto& sg : a.graphs()) collect_outer_refs(sg, refs);
+      if (a.has_g() || a.graphs_size()) {
+        auto& v = implicit_[i];
+        for (const auto& r : refs)
+          if (std::find(v.begin(), v.end(), r) == v.end()) v.push_back(r);
+      }
+    }
   // Kahn's algorithm; exports are usually sorted already, but edited graphs may not be.
   std::vector<int> pending(g.node_size(), 0);
   for (int i = 0; i < g.node_size(); ++i) {
-    for (const auto& in : g.node(i).input()) {
+    std::vector<std::string> ins(g.node(i).input().begin(), g.node(i).input().end());
+    if (auto it = implicit_.find(i); it != implicit_.end()) ins.insert(ins.end(), it->second.begin(), it->second.end());
+    for (const auto& in : ins) {
       if (in.empty()) continue;
       consumers_[in].push_back(i);
       if (producer_.count(in)) ++pending[i];
@@ -48,6 +64,33 @@ Graph::Graph(const onnx::GraphProto& g) : g_(&g) {
     }
   }
   if (static_cast<int>(topo_.size()) != g.node_size()) fail("graph has a cycle");
+}
+
+const std::vector<std::string>& Graph::implicit_inputs(int node) const {
+  static const std::vector<std::string> none;
+  auto it = implicit_.find(node);
+  return it == implicit_.end() ? none : it->second;
+}
+
+void collect_outer_refs(const onnx::GraphProto& sg, std::unordered_set<std::string>& refs) {
+  std::unordered_set<std::string> local;
+  for (const auto& i : sg.input()) local.insert(i.name());
+  for (const auto& t : sg.initializer()) local.insert(t.name());
+  for (const auto& n : sg.node())
+    for (const auto& o : n.output()) local.insert(o);
+  for (const auto& n : sg.node()) {
+    for (const auto& in : n.input())
+      if (!in.empty() && !local.count(in)) refs.insert(in);
+    for (const auto& a : n.attribute()) {
+      std::unordered_set<std::string> inner;
+      if (a.has_g()) collect_outer_refs(a.g(), inner);
+      for (const auto& g2 : a.graphs()) collect_outer_refs(g2, inner);
+      for (const auto& r : inner)
+        if (!local.count(r)) refs.insert(r);
+    }
+  }
+  for (const auto& o : sg.output())
+    if (!local.count(o.name())) refs.insert(o.name());
 }
 
 int Graph::producer(const std::string& tensor) const {

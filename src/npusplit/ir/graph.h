@@ -35,6 +35,10 @@ class Graph {
   // Node indices in an order where every producer comes before its consumers.
   const std::vector<int>& topo_order() const { return topo_; }
   int find_node(const std::string& name) const;
+  // Outer-scope tensors a node's subgraphs (If/Loop/Scan bodies) read without listing them as
+  // inputs. They count as edges for consumers() and the topological order.
+  const std::vector<std::string>& implicit_inputs(int node) const;
+  bool has_subgraph(int node) const { return implicit_.count(node) > 0; }
 
  private:
   const onnx::GraphProto* g_;
@@ -45,6 +49,7 @@ class Graph {
   std::vector<std::string> runtime_inputs_, output_names_;
   std::vector<int> topo_;
   std::unordered_map<std::string, int> by_name_;
+  std::unordered_map<int, std::vector<std::string>> implicit_;
 };
 
 // Attribute helpers (return the fallback when the attribute is absent).

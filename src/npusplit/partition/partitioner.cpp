@@ -119,6 +119,9 @@ Partition manual_partition(const PartitionInput& in, const std::vector<std::stri
   Partition p;
   p.stage1.assign(g.node_count(), 0);
   std::vector<std::string> stack;
+  std::set<std::string> seen_cut;
+  for (const auto& t : tensors)
+    if (!seen_cut.insert(t).second) fail("--cut names tensor '{}' twice", t);
   for (const auto& t : tensors) {
     if (g.is_graph_input(t)) fail("--cut {}: a model input cannot be a cut tensor", t);
     if (g.producer(t) < 0) fail("--cut {}: no node produces a tensor of that name (after folding)", t);

@@ -6,6 +6,7 @@
 
 namespace npusplit {
 std::unique_ptr<Pass> make_fold_static_pass();
+std::unique_ptr<Pass> make_drop_noop_cast_pass();
 std::unique_ptr<Pass> make_reduce_keepdims_pass();
 std::unique_ptr<Pass> make_batch_one_pass();
 std::unique_ptr<Pass> make_rank5_to_rank4_pass();

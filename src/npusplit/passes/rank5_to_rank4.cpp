@@ -39,16 +39,34 @@ class Rank5ToRank4 : public Pass {
       if (!in.is_static() || !out.is_static() || in.rank() != 3 || out.rank() != 5) continue;
       const int64_t N = in.dims[1], S = out.dims[2], H = out.dims[3], D = out.dims[4];
       if (in.dims[0] != 1 || out.dims[0] != 1 || out.dims[1] != N || in.dims[2] != S * H * D) continue;
-      const int ti = only_reader(rs.output(0));
-      if (ti < 0 || g.node(ti).op_type() != "Transpose") continue;
-      const auto perm = attr_ints(g.node(ti), "perm");
-      if (!perm || *perm != std::vector<int64_t>{2, 0, 3, 1, 4}) continue;
-      const int si = only_reader(g.node(ti).output(0));
-      if (si < 0 || g.node(si).op_type() != "Split" || attr_int(g.node(si), "axis", 0) != 0 ||
-          g.node(si).output_size() != S)
+      // Form A (timm/DINOv3-S): Transpose [2,0,3,1,4] -> Split(axis 0) -> Squeeze(0): q/k/v
+      // come out as [1,H,N,D]. Form B (DINOv3-L/X export): Split(axis 2) -> Squeeze(2): q/k/v
+      // come out as [1,N,H,D].
+      int ti = only_reader(rs.output(0));
+      if (ti < 0) continue;
+      int si = -1;
+      int64_t split_axis = 0;
+      bool form_a = false;
+      if (g.node(ti).op_type() == "Transpose") {
+        const auto perm = attr_ints(g.node(ti), "perm");
+        if (!perm || *perm != std::vector<int64_t>{2, 0, 3, 1, 4}) continue;
+        si = only_reader(g.node(ti).output(0));
+        form_a = true;
+      } else if (g.node(ti).op_type() == "Split") {
+        si = ti;
+        ti = -1;
+        split_axis = 2;
+      } else {
         continue;
+      }
+      if (si < 0 || g.node(si).op_type() != "Split" || g.node(si).output_size() != S) continue;
+      {
+        int64_t ax = attr_int(g.node(si), "axis", 0);
+        if (ax < 0) ax += 5;
+        if (ax != split_axis) continue;
+      }
       const auto& sp = g.node(si);
-      // Each part must be squeezed on axis 0 and nothing else.
+      // Each part must be squeezed on the split axis and nothing else.
       std::vector<int> squeezes;
       for (const auto& part : sp.output()) {
         const int qi = only_reader(part);
@@ -57,7 +75,9 @@ class Rank5ToRank4 : public Pass {
         std::vector<int64_t> ax;
         if (auto a = attr_ints(q, "axes")) ax = *a;
         else if (q.input_size() > 1 && ed.constant(q.input(1))) ax = tensor_to_int64(*ed.constant(q.input(1)));
-        if (ax != std::vector<int64_t>{0}) break;
+        for (auto& a : ax)
+          if (a < 0) a += 5;
+        if (ax != std::vector<int64_t>{split_axis}) break;
         squeezes.push_back(qi);
       }
       if (static_cast<int64_t>(squeezes.size()) != S) continue;
@@ -68,17 +88,21 @@ class Rank5ToRank4 : public Pass {
         const std::string sl = ed.add("Slice", base + "/slice" + std::to_string(k),
                                       {rs.input(0), ed.add_ints(base + "/starts", {k * H * D}),
                                        ed.add_ints(base + "/ends", {(k + 1) * H * D}), ed.add_ints(base + "/axes", {2})});
-        const std::string heads = ed.add("Reshape", base + "/heads" + std::to_string(k),
-                                         {sl, ed.add_ints(base + "/heads_shape", {1, N, H, D})});
         ed.remove(squeezes[k]);
-        ed.add("Transpose", q.name(), {heads}, {Attr::of("perm", std::vector<int64_t>{0, 2, 1, 3})}, {q.output(0)});
+        if (form_a) {
+          const std::string heads = ed.add("Reshape", base + "/heads" + std::to_string(k),
+                                           {sl, ed.add_ints(base + "/heads_shape", {1, N, H, D})});
+          ed.add("Transpose", q.name(), {heads}, {Attr::of("perm", std::vector<int64_t>{0, 2, 1, 3})}, {q.output(0)});
+        } else {
+          ed.add("Reshape", q.name(), {sl, ed.add_ints(base + "/heads_shape", {1, N, H, D})}, {}, {q.output(0)});
+        }
         after += (k ? ", " : "") + base + "/slice" + std::to_string(k);
       }
       ed.remove(i);
-      ed.remove(ti);
+      if (ti >= 0) ed.remove(ti);
       ed.remove(si);
       ++r.rewrites;
-      r.changes.push_back({rs.name() + " + " + g.node(ti).name() + " + " + sp.name(), after});
+      r.changes.push_back({rs.name() + (ti >= 0 ? " + " + g.node(ti).name() : std::string()) + " + " + sp.name(), after});
     }
     if (r.rewrites) ed.commit();
     return r;

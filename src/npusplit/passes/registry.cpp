@@ -1,3 +1,5 @@
+#include <cstdio>
+#include <cstdlib>
 #include <unordered_set>
 
 #include "npusplit/error.h"
@@ -13,6 +15,7 @@ const std::vector<std::unique_ptr<Pass>>& all_passes() {
   static const std::vector<std::unique_ptr<Pass>> passes = [] {
     std::vector<std::unique_ptr<Pass>> v;
     v.push_back(make_fold_static_pass());
+    v.push_back(make_drop_noop_cast_pass());
     v.push_back(make_reduce_keepdims_pass());
     v.push_back(make_batch_one_pass());
     v.push_back(make_rank5_to_rank4_pass());

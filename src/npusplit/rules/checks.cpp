@@ -280,8 +280,14 @@ std::string classify_reshape(const std::vector<int64_t>& in, const std::vector<i
       ++merges;
       const std::string role = axis_role(ro, g.out[0]);
       if (role == "batch" || g.in.front() == 0) return "shuffle";
+      // Merging the NCHW channel axis with spatial axes flattens in the wrong order for the
+      // parser's NHWC layout ([1,C,H,W] -> [1,CHW]).
+      if (ri == 4 && g.in.front() == 1) return "shuffle";
       if (role == "feature" && g.in.back() == ri - 1) kind = "feature_merge";
       else if (ri == 4 && g.in.size() == 2 && g.in[0] == 2 && g.in[1] == 3) kind = "spatial_to_tokens";
+      // [1,H,W,C] -> [1,HW,C]: the ViT patch-embedding flatten after its NHWC transpose.
+      else if (ri == 4 && ro == 3 && g.in.size() == 2 && g.in[0] == 1 && g.in[1] == 2 && g.out[0] == 1)
+        kind = "spatial_to_tokens";
       else return "shuffle";
     } else {
       return "shuffle";
@@ -315,7 +321,10 @@ std::string classify_transpose(const std::vector<int64_t>& perm, const std::vect
   if (n == 2) return "swap_last_two";
   if (n == 3) {
     if (reduced == std::vector<int64_t>{0, 2, 1}) return "swap_last_two";
-    return "heads_split";  // [N,H,D] <-> [H,N,D] and the K^T forms of multi-head attention
+    if (reduced == std::vector<int64_t>{1, 0, 2}) return "heads_split";
+    // Rank-3 sequence-first attention ([N,H,D] -> [H,D,N] for K^T, and back) only: on a
+    // rank-4 map these would mix the channel and spatial axes.
+    if (r == 3) return "heads_split";
   }
   return "shuffle";
 }

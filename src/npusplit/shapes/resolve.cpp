@@ -180,7 +180,8 @@ int fold_round(onnx::ModelProto& m) {
     const auto& n = g->node(i);
     bool produces_output = false;
     for (const auto& o : n.output()) produces_output |= idx.is_graph_output(o);
-    if (produces_output || is_random_op(n.op_type()) || n.output_size() == 0) continue;
+    // Control flow is never folded: its bodies may read run-time values from this graph.
+    if (produces_output || is_random_op(n.op_type()) || n.output_size() == 0 || idx.has_subgraph(i)) continue;
     bool ok = false;
     if ((n.op_type() == "Shape" || n.op_type() == "Size") && n.input_size() == 1) {
       auto it = shapes.find(n.input(0));
@@ -296,6 +297,7 @@ int remove_dead_code(onnx::GraphProto& g) {
     if (!needed) continue;
     keep[*it] = 1;
     for (const auto& in : n.input()) live.insert(in);
+    for (const auto& in : idx.implicit_inputs(*it)) live.insert(in);
   }
   int removed = 0;
   google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
