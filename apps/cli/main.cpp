@@ -1,12 +1,19 @@
 // npusplit: a thin command line over the npusplit library.
 #include <fmt/format.h>
 
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.h"
 #include "npusplit/error.h"
 
 int main(int argc, char** argv) {
+  // NPUSPLIT_LOG=debug traces the phases (folding rounds, passes) on stderr.
+  spdlog::set_level(spdlog::level::warn);
+  if (const char* lvl = std::getenv("NPUSPLIT_LOG")) spdlog::set_level(spdlog::level::from_str(lvl));
+  spdlog::set_pattern("npusplit: %l: [%S.%e] %v");
   CLI::App app{"npusplit: run DETR-family detectors on Hailo NPUs (check, fix, split, verify, run)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "npusplit 0.1.0");

@@ -1,5 +1,7 @@
 #include "npusplit/app/fix.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 
 #include "npusplit/app/split.h"
@@ -32,6 +34,8 @@ FixResult fix_model(const FixOptions& o) {
   if (std::filesystem::exists(o.out, ec) && std::filesystem::equivalent(o.out, o.model, ec))
     fail("{}: -o would overwrite the input model", o.out.string());
   auto before = analyze(o.model, ao);
+  spdlog::debug("fix: analysis before: load {:.0f} ms, resolve {:.0f} ms, check {:.0f} ms", before.timings.load_ms,
+                before.timings.resolve_ms, before.timings.check_ms);
   r.before = figures_of(before);
   onnx::ModelProto m = before.original;
   fix_input_shapes(m, o.input_shapes);
@@ -39,7 +43,9 @@ FixResult fix_model(const FixOptions& o) {
   for (const auto& pr : r.report.results) r.changed |= pr.rewrites > 0;
   if (r.changed) {
     check_model(m, "rewritten model");
+    spdlog::debug("fix: passes done");
     auto after = analyze_proto(m, o.out.string(), ao);
+    spdlog::debug("fix: analysis after: resolve {:.0f} ms", after.timings.resolve_ms);
     r.after = figures_of(after);
     save_model(m, o.out);
   } else {

@@ -1,5 +1,6 @@
-#include <cstdio>
-#include <cstdlib>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <unordered_set>
 
 #include "npusplit/error.h"
@@ -61,6 +62,10 @@ FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& name
   // attributed to the pass that made it.
   ResolveOptions ro;
   ro.fold = false;
+  // Before folding, a third of a DEIMv2 graph has no static shape; running the whole model in
+  // ONNX Runtime to learn them costs seconds and gigabytes on the large variants, and
+  // fold-static (which runs first) resolves them anyway.
+  ro.ort_fallback = !wanted.count("fold-static");
   auto resolved = resolve(m, ro);
   m = std::move(resolved.model);
   ShapeMap shapes = std::move(resolved.shapes);
@@ -68,15 +73,20 @@ FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& name
     int changed = 0;
     for (auto& r : report.results) {
       const Pass* p = find_pass(r.pass);
+      const auto t0 = std::chrono::steady_clock::now();
       PassResult pr = p->run(m, shapes);
+      spdlog::debug("pass {} iteration {}: {} rewrites in {:.0f} ms", r.pass, report.iterations, pr.rewrites,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       if (pr.rewrites == 0) continue;
       changed += pr.rewrites;
       r.rewrites += pr.rewrites;
       r.changes.insert(r.changes.end(), pr.changes.begin(), pr.changes.end());
       remove_dead_code(*m.mutable_graph());
-      auto again = resolve(m, ro);
-      m = std::move(again.model);
-      shapes = std::move(again.shapes);
+      // Rewrites only add ops ONNX shape inference knows; refreshing in place is enough (a
+      // tensor it cannot type is skipped by the later passes, never guessed).
+      ShapeMap fresh = infer_shapes(m);
+      for (auto& [name, info] : shapes) fresh.emplace(name, info);  // keep run-time-only shapes
+      shapes = std::move(fresh);
     }
     if (changed == 0) break;
   }

@@ -280,14 +280,17 @@ std::string classify_reshape(const std::vector<int64_t>& in, const std::vector<i
       ++merges;
       const std::string role = axis_role(ro, g.out[0]);
       if (role == "batch" || g.in.front() == 0) return "shuffle";
+      // [1,H,W,C] -> [1,HW,C]: the ViT patch-embedding flatten after its NHWC transpose.
+      if (ri == 4 && ro == 3 && g.in.size() == 2 && g.in[0] == 1 && g.in[1] == 2 && g.out[0] == 1 &&
+          in.back() == out.back()) {
+        kind = "spatial_to_tokens";
+        continue;
+      }
       // Merging the NCHW channel axis with spatial axes flattens in the wrong order for the
       // parser's NHWC layout ([1,C,H,W] -> [1,CHW]).
       if (ri == 4 && g.in.front() == 1) return "shuffle";
       if (role == "feature" && g.in.back() == ri - 1) kind = "feature_merge";
       else if (ri == 4 && g.in.size() == 2 && g.in[0] == 2 && g.in[1] == 3) kind = "spatial_to_tokens";
-      // [1,H,W,C] -> [1,HW,C]: the ViT patch-embedding flatten after its NHWC transpose.
-      else if (ri == 4 && ro == 3 && g.in.size() == 2 && g.in[0] == 1 && g.in[1] == 2 && g.out[0] == 1)
-        kind = "spatial_to_tokens";
       else return "shuffle";
     } else {
       return "shuffle";
