@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   npusplit::cli::add_prepare(app, exit_code);
   npusplit::cli::add_run(app, exit_code);
   npusplit::cli::add_bench(app, exit_code);
-  // TODO-ENABLE npusplit::cli::add_demo(app, exit_code);
+  npusplit::cli::add_demo(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
