@@ -45,7 +45,11 @@ double child_peak_rss_mib(const std::function<void()>& fn) {
   return double(ru.ru_maxrss) / 1024.0;
 }
 
-void run_check(const fs::path& m) { analyze(m, AnalyzeOptions{}); }
+void run_check(const fs::path& m) {
+  AnalyzeOptions o;
+  o.keep_original = false;  // as `npusplit check` does
+  analyze(m, o);
+}
 
 void run_split(const fs::path& m, const fs::path& out) {
   SplitOptions o;

@@ -181,7 +181,7 @@ TEST(SplitDetr, AutoCutHoldsTheConvPrefixAndCrossesTheFeatureLevels) {
   EXPECT_EQ(tensor_info_of(g1.output(1).type()).dims, (std::vector<int64_t>{1, 16, 8, 8}));
   EXPECT_EQ(names_of(g1.input()), (std::vector<std::string>{"images"}));
   // stage1 judged alone is clean; the host holds the decoder ops.
-  for (const auto& v : r.stage1_check.verdicts) EXPECT_TRUE(v.supported) << v.name;
+  for (const auto& v : r.stage1_verdicts) EXPECT_TRUE(v.supported) << v.name;
   std::set<std::string> ops2;
   for (const auto& n : r.stages.stage2.graph().node()) ops2.insert(n.op_type());
   for (const std::string op : {"TopK", "GatherElements", "GridSample", "Mod", "ReduceMax"})
@@ -538,7 +538,7 @@ SplitResult split_shared(const fs::path& model, const std::string& dir) {
 }
 
 void expect_stage1_clean_but_suspects(const SplitResult& r) {
-  for (const auto& v : r.stage1_check.verdicts)
+  for (const auto& v : r.stage1_verdicts)
     EXPECT_TRUE(v.supported || v.suspect_only) << v.name << " (" << v.op << ") is rejected in stage1: "
                                                << (v.findings.empty() ? "" : v.findings[0].rule_id);
   for (const auto& v : r.analysis.verdicts)

@@ -42,6 +42,7 @@ void add_info(CLI::App& app, int& exit_code) {
     AnalyzeOptions o;
     o.input_shapes = parse_input_shapes(shapes);
     o.partition = false;
+    o.keep_original = false;
     auto a = analyze(model, o);
     auto j = summary_json(a.summary);
     j["flops"] = a.total_flops;
@@ -79,6 +80,7 @@ void add_check(CLI::App& app, int& exit_code) {
     AnalyzeOptions o;
     o.target = target;
     o.input_shapes = parse_input_shapes(shapes);
+    o.keep_original = false;
     auto a = analyze(model, o);
     if (as_json) std::cout << check_json(a).dump(2) << "\n";
     else std::cout << check_text(a, all);

@@ -55,11 +55,15 @@ Analysis analyze_proto(onnx::ModelProto m, const std::string& label, const Analy
   a.rules = load_rules(o.target);
   a.allow_suspect = o.allow_suspect;
   a.summary = summarize(m, label, static_cast<int64_t>(m.ByteSizeLong()));
-  a.original = std::move(m);
   auto t0 = std::chrono::steady_clock::now();
   ResolveOptions ro;
   ro.input_shapes = o.input_shapes;
-  a.resolved = resolve(a.original, ro);
+  if (o.keep_original) {
+    a.original = std::move(m);
+    a.resolved = resolve(a.original, ro);
+  } else {
+    a.resolved = resolve(std::move(m), ro);
+  }
   a.timings.resolve_ms = ms_since(t0);
   judge(a, o.partition);
   return a;

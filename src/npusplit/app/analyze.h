@@ -53,6 +53,9 @@ struct AnalyzeOptions {
   // Let nodes whose only findings are "suspect" (inferred, unconfirmed parser failures) into
   // stage1. Off by default: a stage1 should be predicted to parse.
   bool allow_suspect = false;
+  // Keep the model as loaded in Analysis::original (verify needs it). Without it, the loaded
+  // model is resolved in place: one copy of the weights less.
+  bool keep_original = true;
 };
 
 ModelSummary summarize(const onnx::ModelProto& m, const std::string& path, int64_t file_bytes);

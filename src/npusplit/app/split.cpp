@@ -85,16 +85,25 @@ SplitResult split_model(const SplitOptions& o) {
   ao.target = o.target;
   ao.input_shapes = o.input_shapes;
   ao.allow_suspect = o.allow_suspect;
+  // Copies of the weights are what bounds memory on the large variants: keep the loaded model
+  // only when verify needs it, and rewrite/resolve the other copy in place.
   auto original = load_model(o.model);
-  onnx::ModelProto to_cut = original;
+  onnx::ModelProto to_cut;
+  if (o.verify || o.fix) to_cut = original;
+  else to_cut = std::move(original);
   FixReport fix;
   if (o.fix) {
     fix_input_shapes(to_cut, o.input_shapes);
     fix = apply_passes(to_cut, o.fix_passes.empty() ? default_pass_names() : o.fix_passes);
   }
+  ao.keep_original = false;
   r.analysis = analyze_proto(std::move(to_cut), o.model.string(), ao);
   Analysis& a = r.analysis;
-  a.original = std::move(original);
+  if (o.verify) a.original = std::move(original);
+  {
+    std::error_code ec;
+    a.summary.file_bytes = static_cast<int64_t>(std::filesystem::file_size(o.model, ec));
+  }
   Graph g(a.resolved.model.graph());
   if (!o.cut.empty()) {
     std::vector<std::string> reasons;
@@ -106,7 +115,8 @@ SplitResult split_model(const SplitOptions& o) {
     fail("{}: no node at the model's inputs is supported by {}: nothing to put in stage1", o.model.string(),
          a.rules.target);
   SplitNames names{o.feature_name, o.pack};
-  r.stages = build_stages(a.resolved.model, a.resolved.shapes, a.partition, names);
+  r.stages = build_stages(std::move(a.resolved.model), a.resolved.shapes, a.partition, names);
+  a.resolved.model.mutable_graph()->clear_initializer();  // moved into the stages
   check_model(r.stages.stage1, "stage1");
   check_model(r.stages.stage2, "stage2");
 
@@ -117,11 +127,21 @@ SplitResult split_model(const SplitOptions& o) {
   for (const auto& p : {r.stage1_path, r.stage2_path})
     if (fs::exists(p) && fs::equivalent(p, o.model)) fail("{}: output would overwrite the input model", p.string());
 
-  // stage1 judged on its own: what `npusplit check stage1.onnx` would say.
-  r.stage1_check = analyze_proto(r.stages.stage1, r.stage1_path.string(), ao);
-  const int s1_bad = unsupported_count(r.stage1_check);
-  int s1_suspect = 0;
-  for (const auto& v : r.stage1_check.verdicts) s1_suspect += v.suspect_only;
+  // stage1 judged on its own, as `npusplit check stage1.onnx` would (its shapes are known: the
+  // cut tensors are renamed copies of resolved tensors).
+  {
+    ShapeMap s1_shapes = a.resolved.shapes;
+    for (const auto& [from, to] : r.stages.renamed) s1_shapes[to] = s1_shapes.at(from);
+    for (const auto& vi : r.stages.stage1.graph().value_info()) s1_shapes[vi.name()] = tensor_info_of(vi.type());
+    for (const auto& vi : r.stages.stage1.graph().output()) s1_shapes[vi.name()] = tensor_info_of(vi.type());
+    Graph g1(r.stages.stage1.graph());
+    r.stage1_verdicts = evaluate_graph(a.rules, g1, s1_shapes);
+  }
+  int s1_bad = 0, s1_suspect = 0;
+  for (const auto& v : r.stage1_verdicts) {
+    s1_bad += !v.supported;
+    s1_suspect += v.suspect_only;
+  }
 
   if (o.pack && r.stages.pack_layout.size() > 1)
     r.warnings.push_back(
@@ -204,7 +224,7 @@ SplitResult split_model(const SplitOptions& o) {
                  {"verdict", s1_bad == 0 ? "clean" : (s1_bad == s1_suspect ? "suspect only" : "unsupported nodes")}};
   if (s1_bad) {
     json rules = json::object();
-    for (const auto& v : r.stage1_check.verdicts)
+    for (const auto& v : r.stage1_verdicts)
       for (const auto& f : v.findings) rules[f.rule_id] = rules.value(f.rule_id, 0) + 1;
     s1["check"]["findings_by_rule"] = rules;
   }

@@ -36,7 +36,7 @@ struct SplitResult {
   std::filesystem::path stage1_path, stage2_path, manifest_path;
   Analysis analysis;                   // of the (rewritten, folded) model that was cut
   StageModels stages;
-  Analysis stage1_check;               // `check` of stage1 alone
+  std::vector<NodeVerdict> stage1_verdicts;  // `check` of stage1 alone
   nlohmann::json manifest;
   std::optional<VerifyReport> verify;
   std::vector<std::string> warnings;

@@ -4,6 +4,8 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <onnx/checker.h>
 #include <onnx/defs/schema.h>
+#include <fcntl.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -41,6 +43,10 @@ int64_t default_opset(const onnx::ModelProto& m) {
   return -1;
 }
 
+namespace {
+void validate_model(const onnx::ModelProto& m, const std::string& what);
+}
+
 onnx::ModelProto parse_model_bytes(const std::string& bytes, const std::string& what) {
   if (bytes.empty()) fail("{}: empty file, not an ONNX model", what);
   onnx::ModelProto m;
@@ -49,6 +55,12 @@ onnx::ModelProto parse_model_bytes(const std::string& bytes, const std::string& 
   coded.SetTotalBytesLimit(INT32_MAX);
   if (!m.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
     fail("{}: not a valid ONNX protobuf (corrupt or truncated file)", what);
+  validate_model(m, what);
+  return m;
+}
+
+namespace {
+void validate_model(const onnx::ModelProto& m, const std::string& what) {
   if (!m.has_graph() || (m.graph().node_size() == 0 && m.graph().output_size() == 0))
     fail("{}: the ONNX model has no graph", what);
   if (m.ir_version() <= 0) fail("{}: not an ONNX model (no IR version)", what);
@@ -61,8 +73,8 @@ onnx::ModelProto parse_model_bytes(const std::string& bytes, const std::string& 
     fail("{}: opset {} is newer than supported (max {}); re-export with opset <= {}", what, opset,
          max_supported_opset(), max_supported_opset());
   if (opset < 7) fail("{}: opset {} is older than supported (min 7)", what, opset);
-  return m;
 }
+}  // namespace
 
 namespace {
 // Moves tensors stored in external files into the proto, so later stages see one self-
@@ -96,7 +108,23 @@ void inline_external_data(onnx::TensorProto& t, const fs::path& base, const std:
 
 onnx::ModelProto load_model(const fs::path& path) {
   const std::string what = path.string();
-  auto m = parse_model_bytes(read_file(path), what);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail("{}: no such file", what);
+  if (fs::is_directory(path, ec)) fail("{}: is a directory, not a file", what);
+  if (fs::file_size(path, ec) == 0) fail("{}: empty file, not an ONNX model", what);
+  // Parsed straight from the file: no second in-memory copy of a large model.
+  onnx::ModelProto m;
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) fail("{}: cannot open for reading", what);
+    google::protobuf::io::FileInputStream raw(fd);
+    raw.SetCloseOnDelete(true);
+    google::protobuf::io::CodedInputStream coded(&raw);
+    coded.SetTotalBytesLimit(INT32_MAX);
+    if (!m.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+      fail("{}: not a valid ONNX protobuf (corrupt or truncated file)", what);
+  }
+  validate_model(m, what);
   const fs::path base = path.parent_path();
   for (auto& t : *m.mutable_graph()->mutable_initializer()) inline_external_data(t, base, what);
   for (auto& n : *m.mutable_graph()->mutable_node())
@@ -128,9 +156,25 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
 }
 
 void save_model(const onnx::ModelProto& m, const fs::path& path) {
-  std::string bytes;
-  if (!m.SerializeToString(&bytes)) fail("{}: model too large to serialize", path.string());
-  write_file_atomic(path, bytes);
+  // Streamed to the temporary file (no second copy of the weights in memory), then renamed.
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  std::random_device rd;
+  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail("{}: cannot write (folder missing or not writable)", path.string());
+    if (!m.SerializeToOstream(&out) || !out.flush()) {
+      out.close();
+      fs::remove(tmp, ec);
+      fail("{}: write failed (model too large or disk full)", path.string());
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    fail("{}: cannot move the finished file into place", path.string());
+  }
 }
 
 void check_model(const onnx::ModelProto& m, const std::string& what) {

@@ -106,7 +106,7 @@ class OrtStage final : public Stage {
     // load_model turns a missing, empty, unparsable or too-new file into a one-line Error.
     onnx::ModelProto m = load_model(path);
     // Fixing the inputs in the graph (dynamic batch -> 1) lets ONNX Runtime specialise shapes.
-    for (auto& note : fix_input_shapes(m, o.input_shapes)) notes_.push_back(std::move(note));
+    (void)fix_input_shapes(m, o.input_shapes);
     std::string bytes;
     if (!m.SerializeToString(&bytes)) fail("{}: cannot serialise the model for ONNX Runtime", path_);
     m = onnx::ModelProto();  // the session keeps its own copy; free ours
@@ -119,6 +119,7 @@ class OrtStage final : public Stage {
       so.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
       so.AddConfigEntry("session.intra_op.allow_spinning", o.allow_spinning ? "1" : "0");
       so.AddConfigEntry("session.inter_op.allow_spinning", o.allow_spinning ? "1" : "0");
+      if (o.allow_spinning && o.stop_spinning_after_run) so.AddConfigEntry("session.force_spinning_stop", "1");
       session_ = Ort::Session(ort_env(), bytes.data(), bytes.size(), so);
     } catch (const Ort::Exception& e) {
       fail("{}: ONNX Runtime cannot load it: {}", path_, first_line(e.what()));
@@ -207,7 +208,6 @@ class OrtStage final : public Stage {
   }
 
   std::string path_;
-  std::vector<std::string> notes_;
   Ort::Session session_{nullptr};
   Ort::RunOptions run_options_;
   std::vector<TensorSpec> inputs_, outputs_;

@@ -68,6 +68,9 @@ struct StageOptions {
   // Whether idle ONNX Runtime worker threads spin. Spinning lowers latency when the stage owns
   // the cores; turn it off when two stages run at once (pipelined) and share them.
   bool allow_spinning = true;
+  // With spinning on: stop it as soon as run() returns (ORT's session.force_spinning_stop), so a
+  // stage's idle pool does not spin through the other stage's turn in a sequential split.
+  bool stop_spinning_after_run = false;
   // Shapes for dynamic inputs (NAME -> dims); a dynamic batch defaults to 1.
   std::map<std::string, std::vector<int64_t>> input_shapes;
 };

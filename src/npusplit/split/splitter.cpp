@@ -16,6 +16,9 @@ std::vector<std::string> cut_names(size_t count, const std::string& base) {
   return v;
 }
 
+StageModels build_stages_impl(const onnx::ModelProto& resolved, onnx::ModelProto* movable, const ShapeMap& shapes_in,
+                              const Partition& p, const SplitNames& names);
+
 namespace {
 
 onnx::ValueInfoProto value_info(const std::string& name, const ShapeMap& shapes) {
@@ -44,12 +47,26 @@ void rename_inputs(onnx::NodeProto& n, const std::unordered_map<std::string, std
   }
 }
 
-void add_used_initializers(const onnx::GraphProto& from, onnx::GraphProto& to) {
+// Copies the initializers TO's nodes read; with MOVABLE, those not in KEEP are moved out of
+// FROM instead (the caller no longer needs them), so the weights are never held three times.
+void add_used_initializers(const onnx::GraphProto& from, onnx::GraphProto& to, onnx::GraphProto* movable = nullptr,
+                           const std::unordered_set<std::string>& keep = {}) {
   std::unordered_set<std::string> used;
   for (const auto& n : to.node())
     for (const auto& x : n.input()) used.insert(x);
-  for (const auto& t : from.initializer())
-    if (used.count(t.name())) *to.add_initializer() = t;
+  for (int i = 0; i < from.initializer_size(); ++i) {
+    const auto& t = from.initializer(i);
+    if (t.name().empty() || !used.count(t.name())) continue;  // moved-out slots have no name
+    if (movable && !keep.count(t.name())) *to.add_initializer() = std::move(*movable->mutable_initializer(i));
+    else *to.add_initializer() = t;
+  }
+}
+
+std::unordered_set<std::string> inputs_of(const onnx::GraphProto& g) {
+  std::unordered_set<std::string> s;
+  for (const auto& n : g.node())
+    for (const auto& x : n.input()) s.insert(x);
+  return s;
 }
 
 void add_value_infos(onnx::GraphProto& g, const ShapeMap& shapes) {
@@ -80,6 +97,16 @@ onnx::TensorProto i64(const std::string& name, const std::vector<int64_t>& v) {
 
 StageModels build_stages(const onnx::ModelProto& resolved, const ShapeMap& shapes_in, const Partition& p,
                          const SplitNames& names) {
+  return build_stages_impl(resolved, nullptr, shapes_in, p, names);
+}
+
+StageModels build_stages(onnx::ModelProto&& resolved, const ShapeMap& shapes_in, const Partition& p,
+                         const SplitNames& names) {
+  return build_stages_impl(resolved, &resolved, shapes_in, p, names);
+}
+
+StageModels build_stages_impl(const onnx::ModelProto& resolved, onnx::ModelProto* movable, const ShapeMap& shapes_in,
+                              const Partition& p, const SplitNames& names) {
   const auto& g = resolved.graph();
   Graph idx(g);
   StageModels out;
@@ -160,7 +187,13 @@ StageModels build_stages(const onnx::ModelProto& resolved, const ShapeMap& shape
     shapes[packed] = pi;
     *g1->add_output() = value_info(packed, shapes);
   }
-  add_used_initializers(g, *g1);
+  // Stage2 is built next; shared initializers must survive stage1's moves. Work out which ones
+  // stage2 reads from the partition (its nodes are the non-stage1 ones).
+  std::unordered_set<std::string> read_by_stage2;
+  for (int i = 0; i < g.node_size(); ++i)
+    if (!p.stage1[i])
+      for (const auto& x : g.node(i).input()) read_by_stage2.insert(x);
+  add_used_initializers(g, *g1, movable ? movable->mutable_graph() : nullptr, read_by_stage2);
   add_value_infos(*g1, shapes);
 
   // ---- stage2
@@ -209,7 +242,7 @@ StageModels build_stages(const onnx::ModelProto& resolved, const ShapeMap& shape
     }
     *g2->add_output() = o;
   }
-  add_used_initializers(g, *g2);
+  add_used_initializers(g, *g2, movable ? movable->mutable_graph() : nullptr);
   // Stage2's unpack initializers were added directly; keep them (add_used_initializers only
   // adds originals).
   add_value_infos(*g2, shapes);

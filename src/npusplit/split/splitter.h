@@ -29,5 +29,9 @@ struct SplitNames {
 std::vector<std::string> cut_names(size_t count, const std::string& base);
 StageModels build_stages(const onnx::ModelProto& resolved, const ShapeMap& shapes, const Partition& p,
                          const SplitNames& names);
+// The same, moving the weights out of RESOLVED (left without its initializers): the large
+// variants then never hold their weights three times.
+StageModels build_stages(onnx::ModelProto&& resolved, const ShapeMap& shapes, const Partition& p,
+                         const SplitNames& names);
 
 }  // namespace npusplit
