@@ -4,6 +4,7 @@
 // inside every attention block (autocast residue), which would otherwise end stage1 at block 0
 // -- research/hailo_ops.md §1 Cast row.
 #include <unordered_map>
+#include <unordered_set>
 
 #include "npusplit/passes/editor.h"
 #include "npusplit/passes/passes.h"
@@ -24,8 +25,14 @@ class DropNoopCast : public Pass {
     auto* g = m.mutable_graph();
     Graph idx(*g);
     std::unordered_map<std::string, std::string> alias;
+    // Tensors that If/Loop bodies read by name from this graph cannot be rerouted.
+    std::unordered_set<std::string> read_by_subgraphs;
+    for (int i = 0; i < g->node_size(); ++i)
+      for (const auto& t : idx.implicit_inputs(i)) read_by_subgraphs.insert(t);
     for (const auto& n : g->node()) {
-      if (n.op_type() != "Cast" || n.input_size() != 1 || idx.is_graph_output(n.output(0))) continue;
+      if (n.op_type() != "Cast" || n.input_size() != 1 || idx.is_graph_output(n.output(0)) ||
+          read_by_subgraphs.count(n.output(0)))
+        continue;
       auto it = shapes.find(n.input(0));
       if (it != shapes.end() && it->second.dtype && it->second.dtype == attr_int(n, "to", -1)) {
         alias[n.output(0)] = n.input(0);

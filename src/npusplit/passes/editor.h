@@ -35,6 +35,7 @@ class GraphEditor {
   }
   bool is_removed(int node) const { return removed_[node] != 0; }
   std::string fresh(const std::string& base);
+  const std::string& last_added_name() const { return added_.back().name(); }
   // Points every reader of FROM at TO (graph outputs keep their names: callers make the
   // replacement write the old name instead when the tensor is a graph output).
   void commit();

@@ -5,6 +5,8 @@
 // Why: the parser folds some of this itself but not all (ConstantOfShape crashed DFC 5.4,
 // Expand/Where raise UnexpectedNodeError) -- research/hailo_ops.md §1 (Shape, ConstantOfShape,
 // Expand, Where rows) and the ew_mult hypothesis H1 (§2).
+#include <unordered_set>
+
 #include "npusplit/passes/passes.h"
 #include "npusplit/shapes/resolve.h"
 
@@ -24,7 +26,11 @@ class FoldStatic : public Pass {
     std::vector<std::string> before;
     for (const auto& n : m.graph().node()) before.push_back(n.name());
     r.rewrites = fold_static_subgraphs(m);
-    if (r.rewrites) r.changes.push_back({std::to_string(r.rewrites) + " nodes", "initializers"});
+    if (!r.rewrites) return r;
+    std::unordered_set<std::string> after;
+    for (const auto& n : m.graph().node()) after.insert(n.name());
+    for (const auto& b : before)
+      if (!after.count(b)) r.changes.push_back({b, "(folded into an initializer)"});
     return r;
   }
 };

@@ -72,7 +72,7 @@ class ReduceKeepdims : public Pass {
         src = ed.add("Transpose", n.name() + "/to_feature", {src}, {Attr::of("perm", perm)});
         axes[0] = fa;
       }
-      red.set_name(ed.fresh(n.name() + (move ? "/on_feature" : "/keepdims")));
+      red.set_name(n.name() + (move ? "/on_feature" : "/keepdims"));  // made unique by ed.add
       for (auto& a : *red.mutable_attribute()) {
         if (a.name() == "keepdims") a.set_i(1);
         if (a.name() == "axis") a.set_i(axes[0]);
@@ -97,11 +97,12 @@ class ReduceKeepdims : public Pass {
           attrs.push_back(Attr::of(a.name(), std::vector<int64_t>(a.ints().begin(), a.ints().end())));
       }
       std::string t = ed.add(n.op_type(), red.name(), red_inputs, attrs);
+      const std::string red_name = ed.last_added_name();
       if (move) t = ed.add("Transpose", n.name() + "/from_feature", {t}, {Attr::of("perm", perm)});
-      ed.add("Reshape", n.name() + "/squeeze", {t, ed.add_ints(n.name() + "/shape", out.dims)}, {}, {n.output(0)});
       ed.remove(i);
+      ed.add("Reshape", n.name() + "/squeeze", {t, ed.add_ints(n.name() + "/shape", out.dims)}, {}, {n.output(0)});
       ++r.rewrites;
-      r.changes.push_back({n.name(), red.name() + " + " + n.name() + "/squeeze"});
+      r.changes.push_back({n.name(), red_name + " + " + ed.last_added_name()});
     }
     if (r.rewrites) ed.commit();
     return r;

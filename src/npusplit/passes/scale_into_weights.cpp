@@ -39,6 +39,8 @@ class ScaleIntoWeights : public Pass {
         const int p = idx.producer(x);
         if (p < 0 || ed.is_removed(p) || idx.consumers(x).size() != 1 || idx.is_graph_output(x)) continue;
         const auto& prod = g.node(p);
+        // A one-element constant of higher rank would broadcast the shape up: not a pure scale.
+        if (ed.info(mul.output(0)).dims != ed.info(x).dims || !ed.info(x).is_static()) continue;
         const bool conv = prod.op_type() == "Conv", gemm = prod.op_type() == "Gemm";
         if (!conv && !gemm && prod.op_type() != "MatMul") continue;
         const auto* w = ed.constant(prod.input(1));
