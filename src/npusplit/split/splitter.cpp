@@ -62,12 +62,6 @@ void add_used_initializers(const onnx::GraphProto& from, onnx::GraphProto& to, o
   }
 }
 
-std::unordered_set<std::string> inputs_of(const onnx::GraphProto& g) {
-  std::unordered_set<std::string> s;
-  for (const auto& n : g.node())
-    for (const auto& x : n.input()) s.insert(x);
-  return s;
-}
 
 void add_value_infos(onnx::GraphProto& g, const ShapeMap& shapes) {
   std::unordered_set<std::string> io;
