@@ -28,16 +28,20 @@ fs::path shared_dir() {
   return fs::path(NPUSPLIT_SOURCE_DIR) / ".." / "shared";
 }
 
-// Peak RSS (MiB) of running FN once in a fresh child process.
-double child_peak_rss_mib(const std::function<void()>& fn) {
+// Peak RSS (MiB) of the same command run by the CLI in a fresh process (a forked child would
+// start with this process's memory, which grows as the benchmarks go on).
+double cli_peak_rss_mib(const std::vector<std::string>& args) {
+  const std::string cli = std::string(NPUSPLIT_BINARY_DIR) + "/npusplit";
   const pid_t pid = fork();
   if (pid == 0) {
-    try {
-      fn();
-    } catch (...) {
-      _exit(1);
-    }
-    _exit(0);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(cli.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execv(cli.c_str(), argv.data());
+    _exit(127);
   }
   int status = 0;
   rusage ru{};
@@ -70,17 +74,17 @@ void register_model(const fs::path& m) {
   const double mib = double(fs::file_size(m)) / (1024.0 * 1024.0);
   const fs::path out = fs::path(NPUSPLIT_BINARY_DIR) / "bench_out" / name;
   fs::create_directories(out);
-  auto reg = [&](const std::string& cmd, std::function<void()> fn) {
-    benchmark::RegisterBenchmark((cmd + "/" + name).c_str(), [fn, mib](benchmark::State& st) {
+  auto reg = [&](const std::string& cmd, std::function<void()> fn, std::vector<std::string> cli_args) {
+    benchmark::RegisterBenchmark((cmd + "/" + name).c_str(), [fn, mib, cli_args](benchmark::State& st) {
       for (auto _ : st) fn();
       st.counters["model_MiB"] = mib;
-      st.counters["peak_RSS_MiB"] = child_peak_rss_mib(fn);
+      st.counters["peak_RSS_MiB"] = cli_peak_rss_mib(cli_args);
       st.counters["RSS_per_model_size"] = st.counters["peak_RSS_MiB"] / mib;
     })->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
   };
-  reg("check", [m] { run_check(m); });
-  reg("split", [m, out] { run_split(m, out); });
-  reg("fix", [m, out] { run_fix(m, out); });
+  reg("check", [m] { run_check(m); }, {"check", m.string()});
+  reg("split", [m, out] { run_split(m, out); }, {"split", m.string(), "-o", (out / "cli").string()});
+  reg("fix", [m, out] { run_fix(m, out); }, {"fix", m.string(), "-o", (out / "cli_fixed.onnx").string()});
 }
 
 }  // namespace

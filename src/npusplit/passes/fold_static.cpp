@@ -23,14 +23,9 @@ class FoldStatic : public Pass {
   std::string source() const override { return "research/hailo_ops.md §1 Shape/ConstantOfShape/Expand/Where; §2 H1"; }
   PassResult run(onnx::ModelProto& m, const ShapeMap&) const override {
     PassResult r{name(), 0, {}};
-    std::vector<std::string> before;
-    for (const auto& n : m.graph().node()) before.push_back(n.name());
-    r.rewrites = fold_static_subgraphs(m);
-    if (!r.rewrites) return r;
-    std::unordered_set<std::string> after;
-    for (const auto& n : m.graph().node()) after.insert(n.name());
-    for (const auto& b : before)
-      if (!after.count(b)) r.changes.push_back({b, "(folded into an initializer)"});
+    std::vector<std::string> names;
+    r.rewrites = fold_static_subgraphs(m, nullptr, &names);
+    for (const auto& b : names) r.changes.push_back({b, "(folded into an initializer)"});
     return r;
   }
 };

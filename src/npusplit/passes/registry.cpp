@@ -66,7 +66,7 @@ FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& name
   // ONNX Runtime to learn them costs seconds and gigabytes on the large variants, and
   // fold-static (which runs first) resolves them anyway.
   ro.ort_fallback = !wanted.count("fold-static");
-  auto resolved = resolve(m, ro);
+  auto resolved = resolve(std::move(m), ro);
   m = std::move(resolved.model);
   ShapeMap shapes = std::move(resolved.shapes);
   for (report.iterations = 1; report.iterations <= 8; ++report.iterations) {

@@ -324,7 +324,10 @@ int remove_dead_code(onnx::GraphProto& g) {
   return removed;
 }
 
-int fold_static_subgraphs(onnx::ModelProto& m, int* rounds) {
+int fold_static_subgraphs(onnx::ModelProto& m, int* rounds, std::vector<std::string>* folded_names) {
+  std::vector<std::string> before;
+  if (folded_names)
+    for (const auto& n : m.graph().node()) before.push_back(n.name());
   int total = 0, r = 0;
   for (; r < 32; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -336,6 +339,12 @@ int fold_static_subgraphs(onnx::ModelProto& m, int* rounds) {
   }
   if (rounds) *rounds = r;
   remove_dead_code(*m.mutable_graph());
+  if (folded_names && total) {
+    std::unordered_set<std::string> after;
+    for (const auto& n : m.graph().node()) after.insert(n.name());
+    for (const auto& b : before)
+      if (!after.count(b)) folded_names->push_back(b);
+  }
   return total;
 }
 
@@ -376,7 +385,7 @@ ResolvedModel resolve(onnx::ModelProto m, const ResolveOptions& opts) {
   r.shapes = infer_shapes(m);
   r.stats.known_by_onnx = count_known(m, r.shapes, &r.stats.tensors);
   if (opts.fold) {
-    r.stats.folded_nodes = fold_static_subgraphs(m, &r.stats.fold_rounds);
+    r.stats.folded_nodes = fold_static_subgraphs(m, &r.stats.fold_rounds, &r.folded_names);
     if (r.stats.folded_nodes) r.shapes = infer_shapes(m);
   }
   int total = 0;

@@ -44,6 +44,7 @@ struct ResolvedModel {
   ShapeMap shapes;           // every tensor: inputs, initializers, node outputs
   std::vector<std::string> notes;
   ResolveStats stats;
+  std::vector<std::string> folded_names;  // the nodes folded into initializers
 };
 
 // Fixes input dims in place; returns notes (e.g. "batch of 'images' fixed to 1").
@@ -51,7 +52,7 @@ std::vector<std::string> fix_input_shapes(onnx::ModelProto& m, const InputShapes
 // Turns Constant nodes into initializers.
 int constants_to_initializers(onnx::GraphProto& g);
 // Folds static subgraphs (see above); returns the number of nodes removed.
-int fold_static_subgraphs(onnx::ModelProto& m, int* rounds = nullptr);
+int fold_static_subgraphs(onnx::ModelProto& m, int* rounds = nullptr, std::vector<std::string>* folded_names = nullptr);
 // Runs ONNX shape inference and collects every known tensor type/shape.
 ShapeMap infer_shapes(onnx::ModelProto& m);
 // Removes initializers and nodes that no graph output depends on.
