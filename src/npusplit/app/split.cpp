@@ -154,7 +154,8 @@ SplitResult split_model(const SplitOptions& o) {
     auto cases = make_verify_cases(a.original, o.input_shapes, o.verify_random, o.verify_images);
     r.verify = verify_split(a.original, r.stages.stage1, r.stages.stage2, cases, o.tolerance);
     r.verify_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tv).count();
-    if (o.pack && r.stages.pack_layout.size() > 1) {
+    if (o.pack && r.stages.pack_layout.size() > 1 &&
+        r.stages.stage1.graph().output(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT) {
       // Measure each packed part's value range on the verify inputs: one quantization scale
       // for parts whose ranges differ widely wastes most of the 8 bits on the small ones.
       std::string bytes;
