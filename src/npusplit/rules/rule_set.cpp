@@ -118,7 +118,10 @@ RuleSet load_rules(const std::string& target_or_path) {
     auto rs = parse_rules(text, "rules/" + name);
     if (rs.target == target_or_path) return rs;
     for (const auto& a : rs.aliases)
-      if (a == target_or_path) return rs;
+      if (a == target_or_path) {
+        rs.hw_arch = a;  // same parser rules, but `hailo parser --hw-arch` must name the chip
+        return rs;
+      }
     names += (names.empty() ? "" : ", ") + rs.target;
     for (const auto& a : rs.aliases) names += ", " + a;
   }

@@ -1,0 +1,139 @@
+// End-to-end CLI flows: prepare (batch split of variants), run (annotated PNG + JSON), demo.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "npusplit/app/demo_model.h"
+#include "npusplit/app/prepare.h"
+#include "npusplit/io/model_io.h"
+#include "test_support.h"
+
+namespace npusplit {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_cli;
+using test::temp_dir;
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);  // throws (test fails) when not valid JSON
+}
+
+TEST(Prepare, SplitsVariantsSkipsMissingAndUpToDateOnes) {
+  const auto src = temp_dir("prepare_src"), dst = temp_dir("prepare_dst");
+  // Two "variants" made in the test: the demo detector saved under DEIMv2 names; x1 is given
+  // as deimv2_m.onnx (the user's x1 is upstream's M).
+  save_model(build_demo_detector(), src / "deimv2_atto.onnx");
+  save_model(build_demo_detector(), src / "deimv2_m.onnx");
+  PrepareOptions o;
+  o.src = src;
+  o.dst = dst;
+  o.variants = {"atto", "femto", "x1"};
+  o.verify = true;
+  size_t calls = 0;
+  auto rows = prepare_models(o, [&](size_t, size_t total, const std::string&) {
+    ++calls;
+    EXPECT_EQ(total, 3u);
+  });
+  EXPECT_GE(calls, 3u);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].status, "done");
+  EXPECT_TRUE(rows[0].verify_max_diff.has_value());
+  EXPECT_EQ(*rows[0].verify_max_diff, 0.0);
+  EXPECT_NE(rows[1].status.find("skipped"), std::string::npos);  // no femto file
+  EXPECT_EQ(rows[2].status, "done");
+  EXPECT_EQ(rows[2].source, "deimv2_m.onnx");
+  for (const char* f : {"deimv2_atto_stage1.onnx", "deimv2_atto_stage2.onnx", "deimv2_atto_split.json",
+                        "deimv2_x1_stage1.onnx", "deimv2_x1_stage2.onnx"})
+    EXPECT_TRUE(fs::exists(dst / f)) << f;
+  EXPECT_GT(rows[0].npu_flops_share, 0.9);
+  // Second run: outputs are newer than the inputs -> skipped unless forced.
+  auto again = prepare_models(o, nullptr);
+  EXPECT_NE(again[0].status.find("up to date"), std::string::npos);
+  o.force = true;
+  EXPECT_EQ(prepare_models(o, nullptr)[0].status, "done");
+  EXPECT_NE(prepare_text(again).find("variant"), std::string::npos);
+}
+
+TEST(Prepare, CliPrintsTheSummaryAndFailsCleanlyOnAMissingFolder) {
+  const auto src = temp_dir("prepare_cli_src"), dst = temp_dir("prepare_cli_dst");
+  save_model(build_demo_detector(), src / "deimv2_pico.onnx");
+  auto r = run_cli("prepare '" + src.string() + "' '" + dst.string() + "' --variants pico,n", "prepare");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pico"), std::string::npos);
+  EXPECT_NE(r.out.find("skipped"), std::string::npos);
+  auto bad = run_cli("prepare /nonexistent/folder '" + dst.string() + "'", "prepare_bad");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+}
+
+TEST(RunCli, WritesAnAnnotatedPngAndValidJsonSplitOrNot) {
+  const auto d = temp_dir("run_cli");
+  save_model(build_demo_detector(), d / "det.onnx");
+  cv::imwrite((d / "pic.png").string(), draw_demo_picture(256));
+  auto s = run_cli("split '" + (d / "det.onnx").string() + "' -o '" + d.string() + "'", "run_split");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  auto r = run_cli("run --stage1 '" + (d / "det_stage1.onnx").string() + "' --stage2 '" +
+                       (d / "det_stage2.onnx").string() + "' '" + (d / "pic.png").string() + "' --out '" +
+                       (d / "out").string() + "' --threshold 0.5 --json",
+                   "run");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NO_THROW((void)nlohmann::json::parse(r.out)) << r.out;
+  const cv::Mat png = cv::imread((d / "out" / "pic.png").string());
+  ASSERT_FALSE(png.empty());
+  EXPECT_EQ(png.cols, 256);
+  const auto dets = read_json(d / "out" / "pic.json")["frames"][0]["detections"];
+  // The demo detector finds its coloured discs: there are detections, with boxes in the picture.
+  ASSERT_GE(dets.size(), 4u);
+  for (const auto& det : dets) {
+    const auto box = det["box_xyxy"].get<std::vector<double>>();
+    ASSERT_EQ(box.size(), 4u);
+    EXPECT_GE(box[0], 0.0);
+    EXPECT_LE(box[2], 256.0);
+    EXPECT_GE(det["score"].get<double>(), 0.5);
+  }
+  auto u = run_cli("run --model '" + (d / "det.onnx").string() + "' '" + (d / "pic.png").string() + "' --out '" +
+                       (d / "out_unsplit").string() + "' --threshold 0.5",
+                   "run_unsplit");
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(read_json(d / "out_unsplit" / "pic.json")["frames"][0]["detections"], dets)
+      << "split and unsplit detections differ";
+}
+
+TEST(RunCli, BadInputsExitTwoWithOneLine) {
+  const auto d = temp_dir("run_cli_bad");
+  save_model(build_demo_detector(), d / "det.onnx");
+  std::ofstream(d / "not_an_image.png") << "text";
+  for (const std::string& args : std::vector<std::string>{
+           "run --model '" + (d / "det.onnx").string() + "' '" + (d / "not_an_image.png").string() + "'",
+           "run --model '" + (d / "det.onnx").string() + "' '" + (d / "missing.png").string() + "'",
+           "run --model /nonexistent.onnx x.png",
+           "run --stage1 '" + (d / "det.onnx").string() + "' x.png",
+           "bench --model /nonexistent.onnx"}) {
+    auto r = run_cli(args, "run_bad");
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    std::string err;
+    for (const auto& line : {r.err})  // libpng may add its own warnings; ours is the npusplit line
+      err = line;
+    EXPECT_NE(err.find("npusplit: error:"), std::string::npos) << args << "\n" << err;
+  }
+}
+
+TEST(DemoCli, RunsTheWholeFlowAndWritesItsFiles) {
+  const auto d = temp_dir("demo_cli");
+  auto r = run_cli("demo --out '" + d.string() + "'", "demo");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* f : {"demo_detr.onnx", "demo_detr_stage1.onnx", "demo_detr_stage2.onnx", "demo_detr_split.json",
+                        "demo_input.png", "demo_detections.png", "demo_detections.json"})
+    EXPECT_TRUE(fs::exists(d / f)) << f;
+  EXPECT_NE(r.out.find("verify: PASS"), std::string::npos);
+  EXPECT_NE(r.out.find("4 of 4 drawn blobs found"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("split == unsplit: yes"), std::string::npos);
+  EXPECT_FALSE(cv::imread((d / "demo_detections.png").string()).empty());
+}
+
+}  // namespace
+}  // namespace npusplit
