@@ -5,6 +5,7 @@
 #include <set>
 
 #include "npusplit/app/analyze.h"
+#include "npusplit/app/fix.h"
 #include "npusplit/app/split.h"
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/pipeline/two_stage.h"
@@ -104,6 +105,21 @@ TEST_P(EveryModel, SplitAndSplitFixAreBitExact) {
       }
     }
   }
+}
+
+TEST_P(EveryModel, FixVerifyIsBitExact) {
+  NPUSPLIT_REQUIRE_MODEL(path, GetParam());
+  FixOptions o;
+  o.model = path;
+  o.out = test::temp_dir("acceptance_fix_" + path.stem().string()) / "fixed.onnx";
+  o.verify = true;
+  o.verify_random = 1;
+  const auto r = fix_model(o);
+  ASSERT_TRUE(r.verify.has_value());
+  EXPECT_TRUE(r.verify->ok);
+  for (const auto& w : r.verify->worst) EXPECT_EQ(w.max_abs_diff, 0.0) << w.name;
+  EXPECT_TRUE(r.changed);
+  EXPECT_LE(r.after.unsupported + r.after.suspect, r.before.unsupported + r.before.suspect);
 }
 
 // Split and unsplit runs give the same detections on the shared photos (run/bench use ONNX
