@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "args.h"
 #include "commands.h"
 #include "npusplit/app/analyze.h"
 #include "npusplit/app/split.h"
@@ -14,21 +15,6 @@
 
 namespace npusplit::cli {
 
-namespace {
-std::vector<std::string> split_commas(const std::vector<std::string>& in) {
-  std::vector<std::string> out;
-  for (const auto& s : in) {
-    size_t start = 0;
-    while (start <= s.size()) {
-      auto c = s.find(',', start);
-      if (c == std::string::npos) c = s.size();
-      if (c > start) out.push_back(s.substr(start, c - start));
-      start = c + 1;
-    }
-  }
-  return out;
-}
-}  // namespace
 
 void add_info(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("info", "What an ONNX file is: IR, opsets, inputs/outputs, nodes, parameters, FLOPs");

@@ -4,27 +4,13 @@
 
 #include <iostream>
 
+#include "args.h"
 #include "commands.h"
 #include "npusplit/app/fix.h"
 #include "npusplit/app/prepare.h"
 
 namespace npusplit::cli {
 
-namespace {
-std::vector<std::string> split_list(const std::vector<std::string>& in) {
-  std::vector<std::string> out;
-  for (const auto& s : in) {
-    size_t start = 0;
-    while (start <= s.size()) {
-      auto c = s.find(',', start);
-      if (c == std::string::npos) c = s.size();
-      if (c > start) out.push_back(s.substr(start, c - start));
-      start = c + 1;
-    }
-  }
-  return out;
-}
-}  // namespace
 
 void add_fix(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("fix", "Apply proven rewrites that make the Hailo parser accept more of the model");
@@ -53,7 +39,7 @@ void add_fix(CLI::App& app, int& exit_code) {
     if (model.empty() || out.empty()) throw CLI::RequiredError("MODEL and -o OUT");
     o.model = model;
     o.out = out;
-    o.passes = split_list(passes);
+    o.passes = split_commas(passes);
     o.input_shapes = parse_input_shapes(shapes);
     o.verify_images = images;
     if (tol >= 0) o.tolerance = tol;
@@ -84,7 +70,7 @@ void add_prepare(CLI::App& app, int& exit_code) {
   cmd->callback([&] {
     o.src = src;
     o.dst = dst;
-    if (!variants.empty()) o.variants = split_list(variants);
+    if (!variants.empty()) o.variants = split_commas(variants);
     o.verify_images = images;
     o.input_shapes = parse_input_shapes(shapes);
     const bool tty = ::isatty(2);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 
@@ -133,7 +134,10 @@ onnx::ModelProto load_model(const fs::path& path) {
   return m;
 }
 
-void write_file_atomic(const fs::path& path, const std::string& bytes) {
+namespace {
+// Writes through WRITE into a temporary file beside PATH, then renames it into place, so a
+// reader never sees a half-written file and a failure leaves nothing behind.
+void write_atomically(const fs::path& path, const std::function<bool(std::ostream&)>& write) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   std::random_device rd;
@@ -141,11 +145,10 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) fail("{}: cannot write (folder missing or not writable)", path.string());
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
+    if (!write(out) || !out.flush()) {
+      out.close();
       fs::remove(tmp, ec);
-      fail("{}: write failed (disk full?)", path.string());
+      fail("{}: write failed (too large, or disk full)", path.string());
     }
   }
   fs::rename(tmp, path, ec);
@@ -154,27 +157,18 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
     fail("{}: cannot move the finished file into place", path.string());
   }
 }
+}  // namespace
+
+void write_file_atomic(const fs::path& path, const std::string& bytes) {
+  write_atomically(path, [&](std::ostream& out) {
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return bool(out);
+  });
+}
 
 void save_model(const onnx::ModelProto& m, const fs::path& path) {
-  // Streamed to the temporary file (no second copy of the weights in memory), then renamed.
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  std::random_device rd;
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot write (folder missing or not writable)", path.string());
-    if (!m.SerializeToOstream(&out) || !out.flush()) {
-      out.close();
-      fs::remove(tmp, ec);
-      fail("{}: write failed (model too large or disk full)", path.string());
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    fail("{}: cannot move the finished file into place", path.string());
-  }
+  // Streamed (no second in-memory copy of the weights).
+  write_atomically(path, [&](std::ostream& out) { return m.SerializeToOstream(&out); });
 }
 
 void check_model(const onnx::ModelProto& m, const std::string& what) {

@@ -207,4 +207,23 @@ void set_value_info_type(onnx::ValueInfoProto& vi, const TensorInfo& t) {
   }
 }
 
+onnx::TensorProto make_int64_tensor(const std::string& name, const std::vector<int64_t>& v) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::INT64);
+  t.add_dims(static_cast<int64_t>(v.size()));
+  for (auto x : v) t.add_int64_data(x);
+  return t;
+}
+
+onnx::TensorProto make_float_tensor(const std::string& name, const std::vector<int64_t>& dims,
+                                    const std::vector<float>& v) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::FLOAT);
+  for (auto d : dims) t.add_dims(d);
+  t.set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+  return t;
+}
+
 }  // namespace npusplit

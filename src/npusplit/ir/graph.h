@@ -65,5 +65,9 @@ std::vector<double> tensor_to_double(const onnx::TensorProto& t);
 TensorInfo tensor_info_of(const onnx::TensorProto& t);
 TensorInfo tensor_info_of(const onnx::TypeProto& t);
 void set_value_info_type(onnx::ValueInfoProto& vi, const TensorInfo& t);
+// A 1-D int64 initializer (shapes, axes, starts/ends).
+onnx::TensorProto make_int64_tensor(const std::string& name, const std::vector<int64_t>& v);
+onnx::TensorProto make_float_tensor(const std::string& name, const std::vector<int64_t>& dims,
+                                    const std::vector<float>& v);
 
 }  // namespace npusplit

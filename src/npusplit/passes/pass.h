@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "npusplit/ir/graph.h"  // make_int64_tensor, make_float_tensor
 #include "npusplit/ir/tensor_info.h"
 
 namespace npusplit {
@@ -54,8 +55,5 @@ FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& name
 
 // Helpers shared by passes.
 std::string unique_name(const onnx::GraphProto& g, const std::string& base);
-onnx::TensorProto make_int64_tensor(const std::string& name, const std::vector<int64_t>& v);
-onnx::TensorProto make_float_tensor(const std::string& name, const std::vector<int64_t>& dims,
-                                    const std::vector<float>& v);
 
 }  // namespace npusplit

@@ -152,15 +152,6 @@ bool is_random_op(const std::string& op) {
   return op.rfind("Random", 0) == 0 || op == "Multinomial" || op == "Bernoulli";
 }
 
-onnx::TensorProto int64_tensor(const std::string& name, const std::vector<int64_t>& v) {
-  onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(onnx::TensorProto::INT64);
-  t.add_dims(static_cast<int64_t>(v.size()));
-  for (auto x : v) t.add_int64_data(x);
-  return t;
-}
-
 onnx::TensorProto host_to_proto(const HostTensor& h) {
   onnx::TensorProto t;
   t.set_name(h.name());
@@ -242,7 +233,7 @@ int fold_round(onnx::ModelProto& m) {
       if (!is_static[i]) continue;
       const auto& n = g->node(i);
       if (auto it = shape_values.find(i); it != shape_values.end()) {
-        *fg->add_initializer() = int64_tensor(n.output(0), it->second);
+        *fg->add_initializer() = make_int64_tensor(n.output(0), it->second);
         continue;
       }
       *fg->add_node() = n;

@@ -78,14 +78,6 @@ void add_value_infos(onnx::GraphProto& g, const ShapeMap& shapes) {
     }
 }
 
-onnx::TensorProto i64(const std::string& name, const std::vector<int64_t>& v) {
-  onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(onnx::TensorProto::INT64);
-  t.add_dims(static_cast<int64_t>(v.size()));
-  for (auto x : v) t.add_int64_data(x);
-  return t;
-}
 
 }  // namespace
 
@@ -159,7 +151,7 @@ StageModels build_stages_impl(const onnx::ModelProto& resolved, onnx::ModelProto
       dtype = info.dtype;
       const int64_t n = info.numel();
       const std::string flat = "npusplit/pack/part" + std::to_string(k);
-      *g1->add_initializer() = i64(flat + "_shape", {1, n});
+      *g1->add_initializer() = make_int64_tensor(flat + "_shape", {1, n});
       auto* r = g1->add_node();
       r->set_op_type("Reshape");
       r->set_name(flat + "/Reshape");
@@ -201,10 +193,10 @@ StageModels build_stages_impl(const onnx::ModelProto& resolved, onnx::ModelProto
       const auto& info = shapes.at(cut[k]);
       const std::string base = "npusplit/unpack/part" + std::to_string(k);
       const auto [off, n] = out.pack_layout[k];
-      *g2->add_initializer() = i64(base + "_starts", {off});
-      *g2->add_initializer() = i64(base + "_ends", {off + n});
-      *g2->add_initializer() = i64(base + "_axes", {1});
-      *g2->add_initializer() = i64(base + "_shape", info.dims);
+      *g2->add_initializer() = make_int64_tensor(base + "_starts", {off});
+      *g2->add_initializer() = make_int64_tensor(base + "_ends", {off + n});
+      *g2->add_initializer() = make_int64_tensor(base + "_axes", {1});
+      *g2->add_initializer() = make_int64_tensor(base + "_shape", info.dims);
       auto* s = g2->add_node();
       s->set_op_type("Slice");
       s->set_name(base + "/Slice");
