@@ -69,7 +69,9 @@ FixResult fix_model(const FixOptions& o) {
   r.tolerance = o.tolerance.value_or(r.report.exact ? 0.0 : 1e-4);
   if (r.changed) {
     check_model(m, "rewritten model");
+    spdlog::debug("fix: checker done");
     save_model(m, o.out);
+    spdlog::debug("fix: saved");
     if (o.verify) {
       auto cases = make_verify_cases(original, o.input_shapes, o.verify_random, o.verify_images);
       r.verify = verify_equivalent(original, m, cases, r.tolerance);

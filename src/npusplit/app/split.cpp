@@ -1,6 +1,9 @@
 #include "npusplit/app/split.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <fstream>
 #include <cmath>
 
 #include "npusplit/error.h"
@@ -13,6 +16,17 @@
 namespace npusplit {
 
 using nlohmann::json;
+
+namespace {
+// Peak resident memory so far (MiB), for NPUSPLIT_LOG=debug traces.
+double hwm_mib() {
+  std::ifstream st("/proc/self/status");
+  std::string line;
+  while (std::getline(st, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+}  // namespace
 namespace fs = std::filesystem;
 
 std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch, const StageModels& s) {
@@ -88,6 +102,7 @@ SplitResult split_model(const SplitOptions& o) {
   // Copies of the weights are what bounds memory on the large variants: keep the loaded model
   // only when verify needs it, and rewrite/resolve the other copy in place.
   auto original = load_model(o.model);
+  spdlog::debug("split: loaded, peak {:.0f} MiB", hwm_mib());
   onnx::ModelProto to_cut;
   if (o.verify || o.fix) to_cut = original;
   else to_cut = std::move(original);
@@ -99,6 +114,7 @@ SplitResult split_model(const SplitOptions& o) {
   ao.keep_original = false;
   r.analysis = analyze_proto(std::move(to_cut), o.model.string(), ao);
   Analysis& a = r.analysis;
+  spdlog::debug("split: analysed, peak {:.0f} MiB", hwm_mib());
   if (o.verify) a.original = std::move(original);
   {
     std::error_code ec;
@@ -117,6 +133,7 @@ SplitResult split_model(const SplitOptions& o) {
   SplitNames names{o.feature_name, o.pack};
   r.stages = build_stages(std::move(a.resolved.model), a.resolved.shapes, a.partition, names);
   a.resolved.model.mutable_graph()->clear_initializer();  // moved into the stages
+  spdlog::debug("split: stages built, peak {:.0f} MiB", hwm_mib());
   check_model(r.stages.stage1, "stage1");
   check_model(r.stages.stage2, "stage2");
 

@@ -167,8 +167,29 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
 }
 
 void save_model(const onnx::ModelProto& m, const fs::path& path) {
-  // Streamed (no second in-memory copy of the weights).
-  write_atomically(path, [&](std::ostream& out) { return m.SerializeToOstream(&out); });
+  // Serialized straight into the temporary file's descriptor (no second in-memory copy of the
+  // weights, and protobuf's large-buffer file writer rather than an iostream).
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  std::random_device rd;
+  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) fail("{}: cannot write (folder missing or not writable)", path.string());
+  bool ok;
+  {
+    google::protobuf::io::FileOutputStream out(fd, 1 << 20);
+    ok = m.SerializeToZeroCopyStream(&out) && out.Flush();
+  }
+  ok &= ::close(fd) == 0;
+  if (!ok) {
+    fs::remove(tmp, ec);
+    fail("{}: write failed (too large, or disk full)", path.string());
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    fail("{}: cannot move the finished file into place", path.string());
+  }
 }
 
 void check_model(const onnx::ModelProto& m, const std::string& what) {
