@@ -56,7 +56,7 @@ class BroadcastExplicit : public Pass {
           if (a != fa && d != 1) per_channel = false;
         }
         if (!feature_bcast && (!rank_differs || per_channel)) continue;
-        std::string& full = cache[{c->name(), out.dims}];
+        std::string& full = cache[{constant_content_key(*c), out.dims}];
         if (full.empty()) {
           const auto src = constant_floats(*c);
           std::vector<float> dst(static_cast<size_t>(out.numel()));

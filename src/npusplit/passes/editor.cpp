@@ -109,6 +109,13 @@ void GraphEditor::commit() {
   topo_sort(*g_);
 }
 
+std::string constant_content_key(const onnx::TensorProto& t) {
+  std::string key = std::to_string(t.data_type()) + ":";
+  for (auto d : t.dims()) key += std::to_string(d) + ",";
+  if (!t.has_raw_data()) return key + "name:" + t.name();
+  return key + std::to_string(std::hash<std::string>{}(t.raw_data())) + ":" + std::to_string(t.raw_data().size());
+}
+
 std::vector<float> constant_floats(const onnx::TensorProto& t) {
   auto d = tensor_to_double(t);
   return std::vector<float>(d.begin(), d.end());

@@ -52,5 +52,8 @@ class GraphEditor {
 };
 
 std::vector<float> constant_floats(const onnx::TensorProto& t);
+// A key equal for constants with the same type, dims and values (the DINOv3-L/X exports compute
+// the same RoPE table once per block: materialised copies are shared through this key).
+std::string constant_content_key(const onnx::TensorProto& t);
 
 }  // namespace npusplit

@@ -91,7 +91,7 @@ class RopeMasked : public Pass {
             !ed.is_removed(readers[0])) {
           const auto& kd = k->dims();
           if (kd.size() >= 1 && kd[kd.size() - 1] == D) {
-            std::string& signed_k = signed_tables[k->name()];
+            std::string& signed_k = signed_tables[constant_content_key(*k)];
             if (signed_k.empty()) {
               auto vals = constant_floats(*k);
               for (size_t e = 0; e < vals.size(); ++e) vals[e] *= sign[e % D];
