@@ -1,6 +1,7 @@
 // End-to-end CLI flows: prepare (batch split of variants), run (annotated PNG + JSON), demo.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -133,6 +134,70 @@ TEST(DemoCli, RunsTheWholeFlowAndWritesItsFiles) {
   EXPECT_NE(r.out.find("4 of 4 drawn blobs found"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("split == unsplit: yes"), std::string::npos);
   EXPECT_FALSE(cv::imread((d / "demo_detections.png").string()).empty());
+}
+
+}  // namespace
+}  // namespace npusplit
+
+namespace npusplit {
+namespace {
+
+TEST(VerifyCli, PassesOnASplitFailsOnATamperedStageAndRefusesSwappedStages) {
+  const auto d = temp_dir("verify_cli");
+  save_model(build_demo_detector(), d / "det.onnx");
+  ASSERT_EQ(run_cli("split '" + (d / "det.onnx").string() + "' -o '" + d.string() + "'", "v_split").exit_code, 0);
+  const std::string m = "'" + (d / "det.onnx").string() + "'";
+  const std::string s1 = "'" + (d / "det_stage1.onnx").string() + "'", s2 = "'" + (d / "det_stage2.onnx").string() + "'";
+  auto ok = run_cli("verify " + m + " " + s1 + " " + s2 + " --random 2 --json", "v_ok");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const auto j = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(j["schema"], "npusplit.verify/1");
+  EXPECT_TRUE(j["ok"].get<bool>());
+  EXPECT_EQ(j["outputs"][0]["max_abs_diff"].get<double>(), 0.0);
+  // Tamper with a stage2 weight: the outputs differ, verify says so with exit 1.
+  auto stage2 = load_model(d / "det_stage2.onnx");
+  bool changed = false;
+  for (auto& t : *stage2.mutable_graph()->mutable_initializer()) {
+    // The box head's weight (every selected query uses it): nudge all of it.
+    if (t.name() != "decoder.bbox.weight") continue;
+    std::string raw = t.raw_data();
+    for (size_t k = 0; k + 4 <= raw.size(); k += 4) {
+      float f;
+      std::memcpy(&f, raw.data() + k, 4);
+      f = f * 1.5f + 0.25f;
+      std::memcpy(raw.data() + k, &f, 4);
+    }
+    t.set_raw_data(raw);
+    changed = true;
+  }
+  ASSERT_TRUE(changed);
+  save_model(stage2, d / "tampered_stage2.onnx");
+  auto bad = run_cli("verify " + m + " " + s1 + " '" + (d / "tampered_stage2.onnx").string() + "' --random 2", "v_bad");
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("FAIL"), std::string::npos);
+  // Stages given in the wrong order: a clear error, exit 2.
+  auto swapped = run_cli("verify " + m + " " + s2 + " " + s1, "v_swapped");
+  EXPECT_EQ(swapped.exit_code, 2);
+  EXPECT_EQ(std::count(swapped.err.begin(), swapped.err.end(), '\n'), 1) << swapped.err;
+}
+
+TEST(CheckCli, Hailo10hTargetJudgesEverySharedUserModel) {
+  NPUSPLIT_REQUIRE_SHARED();
+  int seen = 0;
+  for (const char* f : {"deimv2_atto.onnx", "deimv2_n.onnx", "deimv2_s.onnx"}) {
+    const auto p = test::shared_model(f);
+    if (p.empty()) continue;
+    ++seen;
+    auto r = run_cli("check '" + p.string() + "' --target hailo10h --json", "check10h");
+    ASSERT_EQ(r.exit_code, 1) << f << r.err;  // the decoder is rejected on 10H as well
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["target"]["name"], "hailo10h");
+    int grid = 0;
+    for (const auto& n : j["nodes"])
+      if (n["op"] == "GridSample") grid += n["verdict"] == "unsupported";
+    EXPECT_GE(grid, 6) << f;
+  }
+  EXPECT_GT(seen, 0);
 }
 
 }  // namespace
