@@ -137,49 +137,14 @@ onnx::ModelProto load_model(const fs::path& path) {
 namespace {
 // Writes through WRITE into a temporary file beside PATH, then renames it into place, so a
 // reader never sees a half-written file and a failure leaves nothing behind.
-void write_atomically(const fs::path& path, const std::function<bool(std::ostream&)>& write) {
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  std::random_device rd;
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot write (folder missing or not writable)", path.string());
-    if (!write(out) || !out.flush()) {
-      out.close();
-      fs::remove(tmp, ec);
-      fail("{}: write failed (too large, or disk full)", path.string());
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    fail("{}: cannot move the finished file into place", path.string());
-  }
-}
-}  // namespace
-
-void write_file_atomic(const fs::path& path, const std::string& bytes) {
-  write_atomically(path, [&](std::ostream& out) {
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return bool(out);
-  });
-}
-
-void save_model(const onnx::ModelProto& m, const fs::path& path) {
-  // Serialized straight into the temporary file's descriptor (no second in-memory copy of the
-  // weights, and protobuf's large-buffer file writer rather than an iostream).
+void write_atomically(const fs::path& path, const std::function<bool(int fd)>& write) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   std::random_device rd;
   const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) fail("{}: cannot write (folder missing or not writable)", path.string());
-  bool ok;
-  {
-    google::protobuf::io::FileOutputStream out(fd, 1 << 20);
-    ok = m.SerializeToZeroCopyStream(&out) && out.Flush();
-  }
+  bool ok = write(fd);
   ok &= ::close(fd) == 0;
   if (!ok) {
     fs::remove(tmp, ec);
@@ -190,6 +155,27 @@ void save_model(const onnx::ModelProto& m, const fs::path& path) {
     fs::remove(tmp, ec);
     fail("{}: cannot move the finished file into place", path.string());
   }
+}
+}  // namespace
+
+void write_file_atomic(const fs::path& path, const std::string& bytes) {
+  write_atomically(path, [&](int fd) {
+    for (size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  });
+}
+
+void save_model(const onnx::ModelProto& m, const fs::path& path) {
+  // Serialized straight into the file (no second in-memory copy of the weights), through
+  // protobuf's large-buffer file writer.
+  write_atomically(path, [&](int fd) {
+    google::protobuf::io::FileOutputStream out(fd, 1 << 20);
+    return m.SerializeToZeroCopyStream(&out) && out.Flush();
+  });
 }
 
 void check_model(const onnx::ModelProto& m, const std::string& what) {
