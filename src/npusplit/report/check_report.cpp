@@ -135,22 +135,22 @@ std::string check_text(const Analysis& a, bool all_nodes) {
         groups.push_back({v.op, f.rule_id, f.reason, f.fix, f.evidence, f.severity, {}, f.detail});
       }
       groups[it->second].nodes.push_back(v.name);
-      if (all_nodes) node_rows.push_back({v.name, v.op, f.severity == "suspect" ? "suspect" : "rejected", f.rule_id, f.reason + (f.detail.empty() ? "" : " (" + f.detail + ")"), f.fix});
+      if (all_nodes) node_rows.push_back({v.name, v.op, f.severity == "suspect" ? "suspect" : "rejected", f.rule_id, f.fix, f.reason + (f.detail.empty() ? "" : " (" + f.detail + ")")});
     }
   }
   if (groups.empty()) {
     out += "Every node is supported.\n";
   } else if (all_nodes) {
-    out += format_table({"node", "op", "verdict", "rule", "reason", "fix"}, node_rows, 90);
+    out += format_table({"node", "op", "verdict", "rule", "fix", "reason"}, node_rows, 90);
   } else {
     std::vector<std::vector<std::string>> rows;
     for (const auto& g : groups) {
       std::string names = g.nodes.front();
       if (g.nodes.size() > 1) names += fmt::format(" (+{} more)", g.nodes.size() - 1);
       rows.push_back({g.op, g.severity == "suspect" ? "suspect" : "rejected", std::to_string(g.nodes.size()), names,
-                      g.reason + (g.detail.empty() ? "" : " [" + g.detail + "]"), g.fix, g.evidence});
+                      g.evidence, g.fix, g.reason + (g.detail.empty() ? "" : " [e.g. " + g.detail + "]")});
     }
-    out += format_table({"op", "verdict", "nodes", "node names", "reason", "fix", "evidence"}, rows, 64);
+    out += format_table({"op", "verdict", "nodes", "node names", "evidence", "fix", "reason"}, rows, 60);
     out += "(--all lists every node; --json gives the full record)\n";
   }
   const int total = static_cast<int>(a.verdicts.size());

@@ -29,9 +29,10 @@ std::string cut(const std::string& s, size_t max) {
 std::string format_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                          size_t max_width) {
   std::vector<size_t> w(header.size(), 0);
+  // Every column but the last is cut to MAX_WIDTH; the last (the prose) runs on.
   auto cells = rows;
   for (auto& r : cells)
-    for (auto& c : r) c = cut(c, max_width);
+    for (size_t i = 0; i + 1 < r.size() && i + 1 < header.size(); ++i) r[i] = cut(r[i], max_width);
   for (size_t i = 0; i < header.size(); ++i) w[i] = display_width(header[i]);
   for (const auto& r : cells)
     for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], display_width(r[i]));
@@ -47,7 +48,8 @@ std::string format_table(const std::vector<std::string>& header, const std::vect
   };
   std::string out = line(header);
   std::vector<std::string> rule;
-  for (auto x : w) rule.push_back(std::string(x, '-'));
+  for (size_t i = 0; i < w.size(); ++i)
+    rule.push_back(std::string(i + 1 == w.size() ? std::min(w[i], max_width) : w[i], '-'));
   out += line(rule);
   for (const auto& r : cells) out += line(r);
   return out;
