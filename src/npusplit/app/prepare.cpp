@@ -46,7 +46,8 @@ std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
     }
     row.source = src.filename().string();
     if (!fs::exists(src)) {
-      row.status = "skipped (no " + file_for(o.pattern, v) + ")";
+      row.status = "skipped (no " + file_for(o.pattern, v) +
+                   (variant_alias(v).empty() ? "" : " or " + file_for(o.pattern, variant_alias(v))) + ")";
       rows.push_back(row);
       continue;
     }
