@@ -71,8 +71,8 @@ Partition auto_partition(const PartitionInput& in) {
     p.stage1[i] = 1;
     for (const auto& o : n.output()) on_npu.insert(o);
   }
-  // 2. Nodes that feed nothing on the host or as an output are dead weight (not in stage1).
-  // 3. Cost refinement: a frontier node that computes nothing but makes the transfer larger
+  // (Dead branches need no handling here: resolve() removed every node no output depends on.)
+  // 2. Cost refinement: a frontier node that computes nothing but makes the transfer larger
   //    (Tile, Expand, Concat of copies, Pad...) goes to the host. Repeat to a fixed point.
   bool changed = true;
   while (changed) {
