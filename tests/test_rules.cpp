@@ -904,17 +904,7 @@ TEST(RulesCoverage, EveryConstraintIsExercised) {
 
 // ---------------------------------------------------------------- loading rule files
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "error must be one line: " << msg;
-    return msg;
-  }
-  ADD_FAILURE() << "expected an npusplit::Error";
-  return "";
-}
+using test::error_of;
 
 TEST(RulesLoad, UnknownTargetListsTheKnownOnes) {
   const auto msg = error_of([] { load_rules("hailo9"); });

@@ -19,18 +19,7 @@ namespace {
 constexpr int32_t kFloat = onnx::TensorProto::FLOAT;
 constexpr int32_t kInt64 = onnx::TensorProto::INT64;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "error must be one line: " << msg;
-    EXPECT_FALSE(msg.empty());
-    return msg;
-  }
-  ADD_FAILURE() << "expected an npusplit::Error";
-  return "";
-}
+using test::error_of;
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 

@@ -136,17 +136,7 @@ void expect_files_valid(const SplitResult& r) {
   EXPECT_NO_THROW(check_model(load_model(r.stage2_path), "stage2"));
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "error must be one line: " << msg;
-    return msg;
-  }
-  ADD_FAILURE() << "expected an npusplit::Error";
-  return "";
-}
+using test::error_of;
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 

@@ -4,7 +4,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
+
+#include "npusplit/error.h"
 
 namespace npusplit::test {
 
@@ -44,6 +47,21 @@ inline fs::path temp_dir(const std::string& name) {
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
+}
+
+// Runs F, which must throw npusplit::Error, and returns its message (checked to be one
+// non-empty line, as every user-facing error must be).
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const npusplit::Error& e) {
+    std::string msg = e.what();
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "error must be one line: " << msg;
+    EXPECT_FALSE(msg.empty());
+    return msg;
+  }
+  ADD_FAILURE() << "expected an npusplit::Error";
+  return "";
 }
 
 struct CliResult {
