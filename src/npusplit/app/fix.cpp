@@ -16,11 +16,10 @@ using nlohmann::json;
 
 CheckFigures figures_of(const Analysis& a) {
   CheckFigures f;
-  f.nodes = static_cast<int>(a.verdicts.size());
-  for (const auto& v : a.verdicts) {
-    f.unsupported += !v.supported && !v.suspect_only;
-    f.suspect += v.suspect_only;
-  }
+  const auto c = count_verdicts(a.verdicts);
+  f.nodes = c.nodes;
+  f.unsupported = c.rejected;
+  f.suspect = c.suspect;
   f.npu_flops_share = a.partition.npu_flops_share();
   return f;
 }

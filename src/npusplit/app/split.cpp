@@ -154,14 +154,12 @@ SplitResult split_model(const SplitOptions& o) {
     Graph g1(r.stages.stage1.graph());
     r.stage1_verdicts = evaluate_graph(a.rules, g1, s1_shapes);
   }
-  int s1_bad = 0, s1_suspect = 0;
-  for (const auto& v : r.stage1_verdicts) {
-    // The --pack flatten + concat are host-side by design: the parser command below ends
-    // before them, and the packing is done on what HailoRT returns.
-    if (v.name.rfind("npusplit/pack/", 0) == 0) continue;
-    s1_bad += !v.supported;
-    s1_suspect += v.suspect_only;
-  }
+  // The --pack flatten + concat are host-side by design: the parser command below ends
+  // before them, and the packing is done on what HailoRT returns.
+  std::vector<NodeVerdict> judged;
+  for (const auto& v : r.stage1_verdicts)
+    if (v.name.rfind("npusplit/pack/", 0) != 0) judged.push_back(v);
+  const auto s1_counts = count_verdicts(judged);
 
   if (o.pack && r.stages.pack_layout.size() > 1)
     r.warnings.push_back(
@@ -241,10 +239,10 @@ SplitResult split_model(const SplitOptions& o) {
   s2["file"] = r.stage2_path.filename().string();
   s1["npu_flops_share"] = a.partition.npu_flops_share();
   s1["check"] = {{"target", a.rules.target},
-                 {"unsupported_nodes", s1_bad - s1_suspect},
-                 {"suspect_nodes", s1_suspect},
-                 {"verdict", s1_bad == 0 ? "clean" : (s1_bad == s1_suspect ? "suspect only" : "unsupported nodes")}};
-  if (s1_bad) {
+                 {"unsupported_nodes", s1_counts.rejected},
+                 {"suspect_nodes", s1_counts.suspect},
+                 {"verdict", s1_counts.flagged() == 0 ? "clean" : (s1_counts.rejected == 0 ? "suspect only" : "unsupported nodes")}};
+  if (s1_counts.flagged()) {
     json rules = json::object();
     for (const auto& v : r.stage1_verdicts)
       for (const auto& f : v.findings) rules[f.rule_id] = rules.value(f.rule_id, 0) + 1;

@@ -18,11 +18,7 @@ json tensor_json(const TensorSummary& t) {
 }
 }  // namespace
 
-int unsupported_count(const Analysis& a) {
-  int n = 0;
-  for (const auto& v : a.verdicts) n += !v.supported;
-  return n;
-}
+int unsupported_count(const Analysis& a) { return count_verdicts(a.verdicts).flagged(); }
 
 int check_exit_code(const Analysis& a) { return unsupported_count(a) == 0 ? 0 : 1; }
 
@@ -54,7 +50,7 @@ json check_json(const Analysis& a) {
                  {"folded_nodes", st.folded_nodes}, {"known_after_fold", st.known_after_fold},
                  {"known_by_ort", st.known_by_ort}, {"unresolved", st.unresolved}};
   j["nodes"] = json::array();
-  int unsupported = 0, suspect = 0;
+  const auto counts = count_verdicts(a.verdicts);
   for (const auto& v : a.verdicts) {
     json n = {{"name", v.name}, {"op", v.op}, {"supported", v.supported},
               {"verdict", v.supported ? "supported" : (v.suspect_only ? "suspect" : "unsupported")},
@@ -79,17 +75,15 @@ json check_json(const Analysis& a) {
                    {"evidence", x.evidence}, {"source", x.source}, {"severity", x.severity}});
     n["findings"] = f;
     n["stage1"] = a.partition.stage1.empty() ? false : bool(a.partition.stage1[v.node]);
-    unsupported += !v.supported;
-    suspect += v.suspect_only;
     j["nodes"].push_back(std::move(n));
   }
   const int total = static_cast<int>(a.verdicts.size());
   const auto& p = a.partition;
   j["summary"] = {
       {"nodes", total},
-      {"supported", total - unsupported},
-      {"unsupported", unsupported - suspect},
-      {"suspect", suspect},
+      {"supported", total - counts.flagged()},
+      {"unsupported", counts.rejected},
+      {"suspect", counts.suspect},
       {"folded_nodes", st.folded_nodes},
       {"flops", a.total_flops},
       {"stage1",
@@ -154,12 +148,10 @@ std::string check_text(const Analysis& a, bool all_nodes) {
     out += "(--all lists every node; --json gives the full record)\n";
   }
   const int total = static_cast<int>(a.verdicts.size());
-  const int bad = unsupported_count(a);
-  int suspect = 0;
-  for (const auto& v : a.verdicts) suspect += v.suspect_only;
+  const auto counts = count_verdicts(a.verdicts);
   const auto& p = a.partition;
   out += fmt::format("\nsummary: {} nodes after folding: {} supported, {} unsupported, {} suspect (inferred parser "
-                     "failure, not confirmed)\n", total, total - bad, bad - suspect, suspect);
+                     "failure, not confirmed)\n", total, total - counts.flagged(), counts.rejected, counts.suspect);
   out += fmt::format(
       "largest stage1 (NPU): {} nodes ({} of nodes), {} FLOPs ({} of FLOPs); {} tensor(s) cross to the host, "
       "{} per frame\n",

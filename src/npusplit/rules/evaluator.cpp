@@ -37,6 +37,16 @@ NodeVerdict evaluate_node(const RuleSet& rules, const Graph& g, const ShapeMap& 
   return v;
 }
 
+VerdictCounts count_verdicts(const std::vector<NodeVerdict>& verdicts) {
+  VerdictCounts c;
+  for (const auto& v : verdicts) {
+    ++c.nodes;
+    if (v.suspect_only) ++c.suspect;
+    else if (!v.supported) ++c.rejected;
+  }
+  return c;
+}
+
 std::vector<NodeVerdict> evaluate_graph(const RuleSet& rules, const Graph& g, const ShapeMap& shapes) {
   std::vector<NodeVerdict> out;
   out.reserve(g.node_count());

@@ -21,6 +21,14 @@ struct NodeVerdict {
   std::vector<Finding> findings;
 };
 
+// How many nodes have findings: `rejected` (at least one error-severity finding) and
+// `suspect` (only suspect findings).
+struct VerdictCounts {
+  int nodes = 0, rejected = 0, suspect = 0;
+  int flagged() const { return rejected + suspect; }
+};
+VerdictCounts count_verdicts(const std::vector<NodeVerdict>& verdicts);
+
 NodeVerdict evaluate_node(const RuleSet& rules, const Graph& g, const ShapeMap& shapes, int node);
 std::vector<NodeVerdict> evaluate_graph(const RuleSet& rules, const Graph& g, const ShapeMap& shapes);
 
