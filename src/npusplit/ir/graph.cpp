@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <unordered_map>
 
 #include "npusplit/error.h"
 
@@ -112,6 +113,34 @@ const onnx::TensorProto* Graph::initializer(const std::string& name) const {
 int Graph::find_node(const std::string& name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? -1 : it->second;
+}
+
+std::vector<std::string> bypass_nodes(onnx::GraphProto& g, const std::function<bool(const onnx::NodeProto&)>& pred) {
+  Graph idx(g);
+  std::unordered_set<std::string> read_by_subgraphs;
+  for (int i = 0; i < g.node_size(); ++i)
+    for (const auto& t : idx.implicit_inputs(i)) read_by_subgraphs.insert(t);
+  std::unordered_map<std::string, std::string> alias;
+  std::unordered_set<int> drop;
+  std::vector<std::string> names;
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    if (n.input_size() < 1 || n.output_size() != 1 || idx.is_graph_output(n.output(0)) ||
+        read_by_subgraphs.count(n.output(0)) || !pred(n))
+      continue;
+    alias[n.output(0)] = n.input(0);
+    drop.insert(i);
+    names.push_back(n.name());
+  }
+  if (drop.empty()) return names;
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  for (int i = 0; i < g.node_size(); ++i)
+    if (!drop.count(i)) kept.Add(std::move(*g.mutable_node(i)));
+  for (auto& n : kept)
+    for (auto& x : *n.mutable_input())
+      for (auto it = alias.find(x); it != alias.end(); it = alias.find(x)) x = it->second;
+  g.mutable_node()->Swap(&kept);
+  return names;
 }
 
 const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name) {

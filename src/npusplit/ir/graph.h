@@ -4,6 +4,7 @@
 // rebuild the index (cheap: linear in the node count).
 #include <onnx/onnx_pb.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -51,6 +52,11 @@ class Graph {
   std::unordered_map<std::string, int> by_name_;
   std::unordered_map<int, std::vector<std::string>> implicit_;
 };
+
+// Removes the nodes PRED selects -- each must pass its first input through unchanged
+// (Identity, a same-type Cast) -- and points their readers at that input. A node whose output
+// is a graph output or is read by an If/Loop body is kept. Returns the removed nodes' names.
+std::vector<std::string> bypass_nodes(onnx::GraphProto& g, const std::function<bool(const onnx::NodeProto&)>& pred);
 
 // Attribute helpers (return the fallback when the attribute is absent).
 int64_t attr_int(const onnx::NodeProto& n, const std::string& name, int64_t fallback);

@@ -4,9 +4,6 @@
 // (-> Reshape). A Tile that really repeats the batch (repeats[0] > 1) is left alone.
 // Why: "Unsupported concat over axis batch" (Tile/Concat on batch, DFC 5.3 and user notes on
 // 3.33), "Gather operation on the batch dimension is not supported" -- research/hailo_ops.md §1.
-#include <unordered_map>
-#include <unordered_set>
-
 #include "npusplit/passes/editor.h"
 #include "npusplit/passes/passes.h"
 
@@ -74,31 +71,12 @@ class BatchOne : public Pass {
     return r;
   }
 
-  // Identity nodes between two real nodes are bypassed (the parser drops them anyway, but the
+  // The Identity nodes this pass wrote are bypassed (the parser drops them anyway, but the
   // cut and the reports are cleaner without them).
   static void remove_identities(onnx::ModelProto& m) {
-    auto* g = m.mutable_graph();
-    Graph idx(*g);
-    std::unordered_set<std::string> read_by_subgraphs;
-    for (int i = 0; i < g->node_size(); ++i)
-      for (const auto& t : idx.implicit_inputs(i)) read_by_subgraphs.insert(t);
-    std::unordered_map<std::string, std::string> alias;
-    google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-    for (auto& n : *g->mutable_node()) {
-      // Only the Identity nodes this pass wrote, and only where no If/Loop body reads the name.
-      if (n.op_type() == "Identity" && n.input_size() == 1 && n.name().ends_with("/batch_one") &&
-          !idx.is_graph_output(n.output(0)) && !read_by_subgraphs.count(n.output(0))) {
-        std::string src = n.input(0);
-        while (alias.count(src)) src = alias[src];
-        alias[n.output(0)] = src;
-        continue;
-      }
-      kept.Add(std::move(n));
-    }
-    for (auto& n : kept)
-      for (auto& x : *n.mutable_input())
-        while (alias.count(x)) x = alias[x];
-    g->mutable_node()->Swap(&kept);
+    bypass_nodes(*m.mutable_graph(), [](const onnx::NodeProto& n) {
+      return n.op_type() == "Identity" && n.name().ends_with("/batch_one");
+    });
   }
 };
 

@@ -3,9 +3,6 @@
 // so the rules keep every Cast off the NPU); the DINOv3-L/X exports carry float->float casts
 // inside every attention block (autocast residue), which would otherwise end stage1 at block 0
 // -- research/hailo_ops.md §1 Cast row.
-#include <unordered_map>
-#include <unordered_set>
-
 #include "npusplit/passes/editor.h"
 #include "npusplit/passes/passes.h"
 
@@ -22,32 +19,13 @@ class DropNoopCast : public Pass {
 
   PassResult run(onnx::ModelProto& m, const ShapeMap& shapes) const override {
     PassResult r{name(), 0, {}};
-    auto* g = m.mutable_graph();
-    Graph idx(*g);
-    std::unordered_map<std::string, std::string> alias;
-    // Tensors that If/Loop bodies read by name from this graph cannot be rerouted.
-    std::unordered_set<std::string> read_by_subgraphs;
-    for (int i = 0; i < g->node_size(); ++i)
-      for (const auto& t : idx.implicit_inputs(i)) read_by_subgraphs.insert(t);
-    for (const auto& n : g->node()) {
-      if (n.op_type() != "Cast" || n.input_size() != 1 || idx.is_graph_output(n.output(0)) ||
-          read_by_subgraphs.count(n.output(0)))
-        continue;
+    const auto removed = bypass_nodes(*m.mutable_graph(), [&](const onnx::NodeProto& n) {
+      if (n.op_type() != "Cast" || n.input_size() != 1) return false;
       auto it = shapes.find(n.input(0));
-      if (it != shapes.end() && it->second.dtype && it->second.dtype == attr_int(n, "to", -1)) {
-        alias[n.output(0)] = n.input(0);
-        ++r.rewrites;
-        r.changes.push_back({n.name(), "(removed)"});
-      }
-    }
-    if (!r.rewrites) return r;
-    google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-    for (auto& n : *g->mutable_node())
-      if (!(n.op_type() == "Cast" && alias.count(n.output(0)))) kept.Add(std::move(n));
-    for (auto& n : kept)
-      for (auto& x : *n.mutable_input())
-        while (alias.count(x)) x = alias[x];
-    g->mutable_node()->Swap(&kept);
+      return it != shapes.end() && it->second.dtype && it->second.dtype == attr_int(n, "to", -1);
+    });
+    for (const auto& n : removed) r.changes.push_back({n, "(removed)"});
+    r.rewrites = static_cast<int>(removed.size());
     return r;
   }
 };

@@ -165,24 +165,11 @@ onnx::TensorProto host_to_proto(const HostTensor& h) {
 // Identity nodes that only rename an initializer (exporters write hundreds, one per shared
 // weight) are folded by pointing their readers at the initializer: no copy of the weight.
 int alias_identity_of_initializers(onnx::GraphProto& g) {
-  std::unordered_set<std::string> inits, outputs;
+  std::unordered_set<std::string> inits;
   for (const auto& t : g.initializer()) inits.insert(t.name());
-  for (const auto& o : g.output()) outputs.insert(o.name());
-  std::unordered_map<std::string, std::string> alias;
-  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-  for (auto& n : *g.mutable_node()) {
-    if (n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1 && inits.count(n.input(0)) &&
-        !outputs.count(n.output(0))) {
-      alias[n.output(0)] = n.input(0);
-      continue;
-    }
-    kept.Add(std::move(n));
-  }
-  for (auto& n : kept)  // (the nodes were moved into KEPT: always swap them back)
-    for (auto& x : *n.mutable_input())
-      if (auto it = alias.find(x); it != alias.end()) x = it->second;
-  g.mutable_node()->Swap(&kept);
-  return static_cast<int>(alias.size());
+  return static_cast<int>(
+      bypass_nodes(g, [&](const onnx::NodeProto& n) { return n.op_type() == "Identity" && inits.count(n.input(0)); })
+          .size());
 }
 
 // One folding round; returns the number of nodes folded away.
