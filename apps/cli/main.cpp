@@ -1,16 +1,20 @@
 // npusplit: a thin command line over the npusplit library.
 #include <fmt/format.h>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <iostream>
 
+#include "args.h"
 #include "commands.h"
 #include "npusplit/error.h"
 
 int main(int argc, char** argv) {
-  // NPUSPLIT_LOG=debug traces the phases (folding rounds, passes) on stderr.
+  // NPUSPLIT_LOG=debug traces the phases (folding rounds, passes) on stderr: stdout carries
+  // the results (`check --json` must stay parsable).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("npusplit"));
   spdlog::set_level(spdlog::level::warn);
   if (const char* lvl = std::getenv("NPUSPLIT_LOG")) spdlog::set_level(spdlog::level::from_str(lvl));
   spdlog::set_pattern("npusplit: %l: [%S.%e] %v");
@@ -27,12 +31,16 @@ int main(int argc, char** argv) {
   npusplit::cli::add_run(app, exit_code);
   npusplit::cli::add_bench(app, exit_code);
   npusplit::cli::add_demo(app, exit_code);
+  if (const auto unknown = npusplit::cli::unknown_command(app, argc, argv); !unknown.empty()) {
+    std::cerr << "npusplit: error: " << unknown << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    std::cerr << "npusplit: error: " << npusplit::cli::explain_parse_error(app, argc, argv, e) << "\n";
     return 2;
   } catch (const npusplit::Error& e) {
     std::cerr << "npusplit: error: " << e.what() << "\n";
