@@ -152,15 +152,17 @@ SplitResult split_model(const SplitOptions& o) {
     r.share_with_fix = with_fix.partition.npu_flops_share();
   }
   FixReport& fix = r.fix;
+  std::vector<std::string> shape_notes;  // the passes need fixed input shapes: say so as resolve would
   if (o.fix) {
     Progress progress("split", 0);
     progress.step(0, "rewrite passes");
-    fix_input_shapes(to_cut, o.input_shapes);
+    shape_notes = fix_input_shapes(to_cut, o.input_shapes);
     fix = apply_passes(to_cut, o.fix_passes.empty() ? default_pass_names() : o.fix_passes);
   }
   ao.keep_original = false;
   r.analysis = analyze_proto(std::move(to_cut), o.model.string(), ao);
   Analysis& a = r.analysis;
+  a.resolved.notes.insert(a.resolved.notes.begin(), shape_notes.begin(), shape_notes.end());
   if (r.share_with_fix) {
     const double without = a.partition.npu_flops_share();
     if (std::abs(*r.share_with_fix - without) >= 0.0005)
