@@ -24,11 +24,13 @@
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
+#include "npusplit/io/atomic_output.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/media/run.h"
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/format.h"
 #include "npusplit/report/progress.h"
+#include "npusplit/report/json_text.h"
 #include "npusplit/runtime/stage.h"
 
 namespace npusplit::cli {
@@ -382,7 +384,7 @@ void add_run(CLI::App& app, int& exit_code) {
                                 {"failed", report.failed()},
                                 {"inputs", nlohmann::json::array()}};
       for (const auto& r : report.inputs) summary["inputs"].push_back(input_report_json(r));
-      std::cout << summary.dump(2) << "\n";
+      std::cout << dump_json(summary);
     } else {
       std::cout << run_summary_text(report);
     }
@@ -426,7 +428,7 @@ void add_bench(CLI::App& app, int& exit_code) {
       const int threads = ma.threads > 0 ? ma.threads : std::max(1, int(std::thread::hardware_concurrency()) / 2);
       results.push_back(bench_pipelined(*b.pipeline, feed, frames, warmup, threads));
     }
-    if (as_json) std::cout << bench_json(what, results).dump(2) << "\n";
+    if (as_json) std::cout << dump_json(bench_json(what, results));
     else std::cout << bench_text(what, backends, results);
     exit_code = 0;
   });

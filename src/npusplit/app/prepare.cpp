@@ -3,7 +3,10 @@
 #include <chrono>
 #include <fstream>
 
+#include "npusplit/base/sha256.h"
 #include "npusplit/error.h"
+#include "npusplit/io/atomic_output.h"
+#include "npusplit/report/json_text.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/format.h"
 #include "npusplit/report/progress.h"
@@ -30,24 +33,18 @@ std::string file_for(const std::string& pattern, const std::string& variant) {
   return s.replace(p, key.size(), variant);
 }
 
-uint64_t fnv1a(const char* p, size_t n, uint64_t h) {
-  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 0x100000001b3ULL;
-  return h;
-}
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-
-std::string hex64(uint64_t h) { return fmt::format("{:016x}", h); }
-
 // A rules file given by path is hashed as it is on disk; a built-in target by the rule files
 // compiled into this binary.
 std::string rules_hash(const std::string& target) {
   if (target.find('/') != std::string::npos || target.ends_with(".yaml")) return file_content_hash(target);
-  uint64_t h = kFnvOffset;
+  Sha256 h;
   for (const auto& [name, text] : embedded_rule_files()) {
-    h = fnv1a(name.data(), name.size(), h);
-    h = fnv1a(text.data(), text.size(), h);
+    h.update(name.data(), name.size());
+    h.update("\0", 1);
+    h.update(text.data(), text.size());
+    h.update("\0", 1);
   }
-  return hex64(h);
+  return h.hex();
 }
 
 bool stamp_matches(const fs::path& stamp_path, const nlohmann::json& want) {
@@ -62,25 +59,15 @@ bool stamp_matches(const fs::path& stamp_path, const nlohmann::json& want) {
 
 }  // namespace
 
-std::string file_content_hash(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot read", path.string());
-  std::vector<char> buf(1 << 20);
-  uint64_t h = kFnvOffset;
-  while (in) {
-    in.read(buf.data(), std::streamsize(buf.size()));
-    h = fnv1a(buf.data(), size_t(in.gcount()), h);
-  }
-  return hex64(h);
-}
+std::string file_content_hash(const fs::path& path) { return sha256_file(path); }
 
 nlohmann::json prepare_stamp(const PrepareOptions& o, const fs::path& input) {
   nlohmann::json shapes = nlohmann::json::object();
   for (const auto& [name, dims] : o.input_shapes) shapes[name] = dims;
   return {{"schema", "npusplit.prepare-stamp/1"},
           {"tool", std::string("npusplit ") + kVersion},
-          {"input", {{"file", input.filename().string()}, {"fnv1a64", file_content_hash(input)}}},
-          {"rules", {{"target", o.target}, {"fnv1a64", rules_hash(o.target)}}},
+          {"input", {{"file", input.filename().string()}, {"sha256", file_content_hash(input)}}},
+          {"rules", {{"target", o.target}, {"sha256", rules_hash(o.target)}}},
           {"options",
            {{"fix", o.fix},
             {"pack", o.pack},
@@ -156,7 +143,7 @@ std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
       so.input_shapes = o.input_shapes;
       auto r = split_model(so);
       // Written last: a run interrupted before this point is redone next time.
-      write_file_atomic(stamp_path, stamp.dump(2) + "\n");
+      write_file_atomic(stamp_path, dump_json(stamp));
       row.status = "done";
       row.cut_tensors = static_cast<int>(r.stages.renamed.size());
       row.crossing_bytes = r.analysis.partition.crossing_bytes;

@@ -42,7 +42,7 @@ std::string prepare_text(const std::vector<PrepareRow>& rows);
 // the outputs, the rules and the tool version. Written beside the outputs as <stem>_prepare.json;
 // prepare redoes a variant whenever it differs.
 nlohmann::json prepare_stamp(const PrepareOptions& o, const std::filesystem::path& input);
-// 64-bit FNV-1a of the file's bytes, as 16 hex digits (a change detector, not a signature).
+// SHA-256 of the file's bytes (hex).
 std::string file_content_hash(const std::filesystem::path& path);
 
 }  // namespace npusplit

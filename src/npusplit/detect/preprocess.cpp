@@ -2,88 +2,40 @@
 
 #include <onnx/onnx_pb.h>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cstdio>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <spdlog/spdlog.h>
+
+#include "npusplit/base/stderr_capture.h"
+#include "npusplit/base/text.h"
 #include "npusplit/error.h"
 
 namespace npusplit {
 
-namespace {
-
-// libpng writes its warnings ("iCCP: known incorrect sRGB profile", harmless) straight to
-// stderr from inside OpenCV, once per image. The decoder runs with stderr captured; libpng's
-// lines become one note per run, anything else is passed on unchanged.
-class CapturedStderr {
- public:
-  CapturedStderr() {
-    std::fflush(stderr);
-    file_ = std::tmpfile();
-    saved_ = file_ ? ::dup(STDERR_FILENO) : -1;
-    if (saved_ >= 0) ::dup2(::fileno(file_), STDERR_FILENO);
-  }
-  // Restores stderr and returns what was written meanwhile.
-  std::string release() {
-    std::string text;
-    if (saved_ < 0) return text;
-    std::fflush(stderr);
-    ::dup2(saved_, STDERR_FILENO);
-    ::close(saved_);
-    saved_ = -1;
-    std::rewind(file_);
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0) text.append(buf, n);
-    return text;
-  }
-  ~CapturedStderr() {
-    release();
-    if (file_) std::fclose(file_);
-  }
-
- private:
-  std::FILE* file_ = nullptr;
-  int saved_ = -1;
-};
-
-void report_decoder_output(const std::string& path, const std::string& text) {
-  static std::atomic<bool> noted{false};
-  std::string others, first_png;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(start, end - start);
-    if (line.rfind("libpng warning: ", 0) == 0) {
-      if (first_png.empty()) first_png = line.substr(16);
-    } else if (!line.empty()) {
-      others += line + "\n";
-    }
-    start = end + 1;
-  }
-  if (!others.empty()) std::fputs(others.c_str(), stderr);
-  if (!first_png.empty() && !noted.exchange(true))
-    std::fprintf(stderr, "npusplit: note: %s: libpng warns '%s' (harmless; further libpng warnings are not shown)\n",
-                 path.c_str(), first_png.c_str());
-}
-
-}  // namespace
-
 cv::Mat read_image(const std::string& path) {
-  if (!std::filesystem::exists(path)) fail("{}: no such file", path);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail("{}: no such file", path);
+  if (!std::filesystem::is_regular_file(path, ec)) fail("{}: not a regular file", path);
   cv::Mat img;
-  CapturedStderr captured;
-  try {
-    img = cv::imread(path, cv::IMREAD_COLOR);
-  } catch (const cv::Exception&) {
+  std::string library_text;
+  {
+    // libpng (inside OpenCV) prints its own warnings and errors: they become part of
+    // npusplit's message (errors) or a debug note (warnings such as "iCCP: known incorrect
+    // sRGB profile"), never a stray line on stderr.
+    StderrCapture capture;
+    try {
+      img = cv::imread(path, cv::IMREAD_COLOR);
+    } catch (const cv::Exception&) {
+    }
+    library_text = capture.finish();
   }
-  report_decoder_output(path, captured.release());
-  if (img.empty()) fail("{}: not a readable image", path);
+  for (auto& c : library_text)
+    if (c == '\n') c = ';';
+  if (img.empty())
+    fail("{}: not a readable image{}", path, library_text.empty() ? "" : " (" + printable(library_text) + ")");
+  if (!library_text.empty()) spdlog::debug("{}: {}", path, printable(library_text));
   return img;
 }
 

@@ -7,7 +7,8 @@
 #include <opencv2/core/utils/logger.hpp>
 
 #include "npusplit/error.h"
-#include "npusplit/io/model_io.h"
+#include "npusplit/io/atomic_output.h"
+#include "npusplit/report/json_text.h"
 
 namespace npusplit {
 
@@ -74,6 +75,13 @@ void AnnotatedVideo::close() {
 // ------------------------------------------------------------------------------------------
 // DetectionsWriter
 
+namespace {
+// One line of JSON; names that are not valid UTF-8 are escaped, never an exception.
+std::string compact(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+}  // namespace
+
 DetectionsWriter::DetectionsWriter(fs::path path, Format format, nlohmann::json header, int save_every)
     : path_(std::move(path)), format_(format), doc_(std::move(header)), save_every_(std::max(1, save_every)) {
   std::error_code ec;
@@ -81,7 +89,7 @@ DetectionsWriter::DetectionsWriter(fs::path path, Format format, nlohmann::json 
   if (format_ == Format::jsonl) {
     lines_ = std::fopen(path_.c_str(), "wb");
     if (!lines_) fail("{}: cannot write", path_.string());
-    const std::string head = doc_.dump() + "\n";
+    const std::string head = compact(doc_);
     std::fwrite(head.data(), 1, head.size(), lines_);
     std::fflush(lines_);
   } else {
@@ -101,7 +109,7 @@ DetectionsWriter::~DetectionsWriter() {
 void DetectionsWriter::add(nlohmann::json frame) {
   ++frames_;
   if (format_ == Format::jsonl) {
-    const std::string line = frame.dump() + "\n";
+    const std::string line = compact(frame);
     if (std::fwrite(line.data(), 1, line.size(), lines_) != line.size()) fail("{}: cannot write", path_.string());
     std::fflush(lines_);
     return;
@@ -111,7 +119,7 @@ void DetectionsWriter::add(nlohmann::json frame) {
 }
 
 void DetectionsWriter::save_json() {
-  write_file_atomic(path_, doc_.dump(2) + "\n");
+  write_file_atomic(path_, dump_json(doc_));
   unsaved_ = 0;
 }
 
@@ -119,7 +127,7 @@ void DetectionsWriter::close(bool complete) {
   if (closed_) return;
   closed_ = true;
   if (lines_) {
-    const std::string end = nlohmann::json{{"end", {{"frames", frames_}, {"complete", complete}}}}.dump() + "\n";
+    const std::string end = compact(nlohmann::json{{"end", {{"frames", frames_}, {"complete", complete}}}});
     std::fwrite(end.data(), 1, end.size(), lines_);
     std::fclose(lines_);
     lines_ = nullptr;
