@@ -19,6 +19,7 @@
 #include "npusplit/ir/builder.h"
 #include "npusplit/media/inputs.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/progress.h"
 #include "npusplit/report/suggest.h"
 #include "test_support.h"
 
@@ -293,6 +294,45 @@ TEST(EverydayRun, SigintKeepsTheFramesDoneAndSaysSo) {
   EXPECT_LT(frames, total) << "the run finished before the signal: make the video longer";
   // The annotated video holds exactly the frames done, and is a playable file.
   EXPECT_EQ(video_frames(out / "long_annotated.avi"), frames);
+}
+
+// ---------------------------------------------------------------- 4. progress of long work
+
+TEST(EverydayProgress, LinesSayTheStepAndNestedWorkShowsInTheOuterLine) {
+  Progress outer("prepare", 8);
+  outer.step(4, "s");
+  EXPECT_TRUE(has(outer.line(), "prepare: s (5/8)")) << outer.line();
+  {
+    Progress inner("verify", 2);
+    inner.step(1, "random #0: stage1");
+    EXPECT_TRUE(has(outer.line(), "-- verify: random #0: stage1 (2/2)")) << outer.line();
+  }
+  EXPECT_FALSE(has(outer.line(), "verify")) << "the inner step is gone with it: " << outer.line();
+  outer.finish();
+  Progress frames("run clip.mp4", 300, Progress::Style::frames);
+  frames.advance(120);
+  const auto l = frames.line();
+  EXPECT_TRUE(has(l, "120/300 frames") && has(l, "frames/s") && has(l, "ETA")) << l;
+}
+
+TEST(EverydayProgress, PrepareAndVerifyReportTheirStepsOnStderr) {
+  NPUSPLIT_REQUIRE_MODEL(model, "deimv2_atto.onnx");
+  const auto src = temp_dir("ev_progress_src"), dst = temp_dir("ev_progress_dst");
+  fs::copy_file(model, src / "deimv2_atto.onnx");
+  const auto log = dst / "err.txt";
+  const std::string cmd = "env NPUSPLIT_PROGRESS=1 '" + std::string(NPUSPLIT_CLI) + "' prepare " + q(src) + " " +
+                          q(dst / "out") + " --variants atto --verify >/dev/null 2>" + q(log);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::ifstream in(log);
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (secs < 1.5) GTEST_SKIP() << "prepare took " << secs << " s: under the 1-second threshold";
+  EXPECT_TRUE(has(err, "prepare: atto (1/1)")) << err;
+  // Without NPUSPLIT_PROGRESS, stderr is a file: nothing.
+  auto quiet = run_cli("prepare " + q(src) + " " + q(dst / "out2") + " --variants atto --verify", "ev_progress_quiet");
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
 }
 
 // ---------------------------------------------------------------- 5. edges
