@@ -2,29 +2,19 @@
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <numeric>
-#include <opencv2/core/utils/logger.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/videoio.hpp>
 #include <set>
 #include <thread>
 
 #include "args.h"
 #include "commands.h"
-#include "npusplit/detect/draw.h"
 #include "npusplit/detect/postprocess.h"
-#include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
-#include "npusplit/io/atomic_output.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/media/run.h"
 #include "npusplit/pipeline/two_stage.h"
@@ -37,7 +27,6 @@ namespace npusplit::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
