@@ -94,6 +94,11 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--image", images, "with --verify: images to verify on");
   cmd->add_option("--random", o.verify_random, "with --verify: seeded random inputs")->capture_default_str();
   cmd->add_option("--tolerance", o.tolerance, "with --verify: max abs diff allowed")->capture_default_str();
+  cmd->add_flag("--fused-host", o.fused_host,
+                "also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused deformable attention "
+                "(custom domain 'npusplit', for npusplit's runtime; --verify checks it within --fused-tolerance)");
+  cmd->add_option("--fused-tolerance", o.fused_tolerance, "with --fused-host --verify: max abs diff allowed")
+      ->capture_default_str();
   cmd->add_flag("--json", as_json, "print the manifest");
   cmd->callback([&] {
     o.model = model;
@@ -106,7 +111,7 @@ void add_split(CLI::App& app, int& exit_code) {
     auto r = split_model(o);
     if (as_json) std::cout << r.manifest.dump(2) << "\n";
     else std::cout << split_text(r);
-    exit_code = (r.verify && !r.verify->ok) ? 1 : 0;
+    exit_code = (r.verify && !r.verify->ok) || (r.verify_fused && !r.verify_fused->ok) ? 1 : 0;
   });
 }
 

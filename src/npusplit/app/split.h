@@ -10,6 +10,7 @@
 
 #include "npusplit/app/analyze.h"
 #include "npusplit/split/splitter.h"
+#include "npusplit/verify/fused_check.h"
 #include "npusplit/verify/verify.h"
 
 namespace npusplit {
@@ -30,6 +31,11 @@ struct SplitOptions {
   int verify_random = 2;
   std::vector<std::string> verify_images;
   double tolerance = 0.0;
+  // Also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused host operators (custom
+  // domain "npusplit", host/fuse_msda.h); --verify compares it with the plain stage2 within
+  // FUSED_TOLERANCE (verify/fused_check.h).
+  bool fused_host = false;
+  double fused_tolerance = 1e-4;
 };
 
 struct SplitResult {
@@ -39,6 +45,9 @@ struct SplitResult {
   std::vector<NodeVerdict> stage1_verdicts;  // `check` of stage1 alone
   nlohmann::json manifest;
   std::optional<VerifyReport> verify;
+  std::filesystem::path stage2_fused_path;  // with fused_host
+  int fused_ops = 0;
+  std::optional<FusedCheck> verify_fused;  // fused vs plain stage2 on the verify cases
   std::vector<std::string> warnings;
   std::string pack_ranges;             // with --pack and --verify: each part's value range
   double split_ms = 0, verify_ms = 0;

@@ -1,6 +1,7 @@
 #include "npusplit/runtime/ort_util.h"
 
 #include "npusplit/error.h"
+#include "npusplit/runtime/msda_op.h"
 
 namespace npusplit {
 
@@ -18,6 +19,7 @@ Ort::SessionOptions make_session_options(const OrtOptions& o) {
   so.SetGraphOptimizationLevel(o.opt_level);
   so.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
   if (o.disable_prepacking) so.AddConfigEntry("session.disable_prepacking", "1");
+  add_host_ops(so);  // so that fused stage2 files (split --fused-host) load and verify too
   return so;
 }
 
