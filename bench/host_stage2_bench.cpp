@@ -13,6 +13,7 @@
 #include "npusplit/app/split.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/pipeline/host_compare.h"
+#include "npusplit/runtime/msda_kernel.h"
 
 namespace fs = std::filesystem;
 using namespace npusplit;
@@ -94,6 +95,40 @@ void register_model(const fs::path& model) {
   }
 }
 
+// The kernel alone, one thread, at DEIMv2-n's shapes (300 queries, 8 heads, 16 channels, 40x40
+// and 20x20 maps, 6+6 points) and DEIMv2-s's (32 channels, three levels, 4 points each).
+void kernel_bench(benchmark::State& st, int64_t C, std::vector<std::pair<int64_t, int64_t>> maps, int64_t points) {
+  const int64_t Q = 300, H = 8;
+  MsdaProblem p;
+  p.queries = Q;
+  p.heads = H;
+  p.channels = C;
+  p.softmax = true;
+  std::vector<std::vector<float>> values;
+  uint32_t x = 1;
+  auto rnd = [&] {
+    x = x * 1664525u + 1013904223u;
+    return float(x >> 8) / float(1u << 24);
+  };
+  for (auto [h, w] : maps) {
+    values.emplace_back(size_t(H * h * w * C));
+    for (auto& v : values.back()) v = rnd() - 0.5f;
+    p.levels.push_back({values.back().data(), h, w, points, H * h * w * C, h * w * C, C});
+  }
+  const int64_t P = p.total_points();
+  std::vector<float> loc(size_t(Q * H * P * 2)), wts(size_t(Q * H * P)), out(size_t(Q * H * C));
+  for (auto& v : loc) v = 1.2f * rnd() - 0.1f;
+  for (auto& v : wts) v = rnd();
+  p.locations = loc.data();
+  p.weights = wts.data();
+  p.out = out.data();
+  for (auto _ : st) {
+    msda_compute_rows(p, 0, Q);
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.counters["samples_per_s"] = benchmark::Counter(double(Q * H * P), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,6 +144,12 @@ int main(int argc, char** argv) {
       if (e.path().extension() == ".onnx" && e.path().stem().string().rfind("deimv2_", 0) == 0) files.push_back(e.path());
   }
   std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return fs::file_size(a) < fs::file_size(b); });
+  benchmark::RegisterBenchmark("msda_kernel/deimv2_n_shapes", kernel_bench, 16,
+                               std::vector<std::pair<int64_t, int64_t>>{{40, 40}, {20, 20}}, 6)
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("msda_kernel/deimv2_s_shapes", kernel_bench, 32,
+                               std::vector<std::pair<int64_t, int64_t>>{{80, 80}, {40, 40}, {20, 20}}, 4)
+      ->Unit(benchmark::kMicrosecond);
   for (const auto& f : files) register_model(f);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

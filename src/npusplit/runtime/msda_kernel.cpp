@@ -20,7 +20,7 @@ inline float denormalize(float n, float length, bool align_corners) {
 // are given as pointers (a corner outside the map points at a row of zeros), so the loop has no
 // branch and the same arithmetic order as GridSample: dy2*(dx2*p11 + dx1*p12) + dy1*(dx2*p21 + dx1*p22).
 template <int64_t kC>
-inline void accumulate(float* __restrict acc, const float* __restrict p11, const float* __restrict p12,
+__attribute__((always_inline)) inline void accumulate(float* __restrict acc, const float* __restrict p11, const float* __restrict p12,
                        const float* __restrict p21, const float* __restrict p22, float dx1, float dx2, float dy1,
                        float dy2, float w, int64_t channels) {
   const int64_t n = kC > 0 ? kC : channels;
@@ -38,8 +38,10 @@ inline void accumulate_nan(float* __restrict acc, int64_t channels) {
 
 // KC > 0: the channel count known at compile time (the common head sizes), so the inner loop is
 // fully unrolled and vectorised; 0: any channel count.
+// Always inlined into dispatch_rows, so each of its target clones compiles the whole loop nest
+// for its own instruction set (floor becomes one instruction with SSE4.1/AVX).
 template <int64_t kC>
-void compute_rows(const MsdaProblem& p, int64_t row_begin, int64_t row_end, const float* zeros, float* weights) {
+__attribute__((always_inline)) inline void compute_rows(const MsdaProblem& p, int64_t row_begin, int64_t row_end, const float* zeros, float* weights) {
   const int64_t H = p.heads, C = p.channels, P = p.total_points();
   const bool border = p.padding == MsdaPadding::border;
   for (int64_t row = row_begin; row < row_end; ++row) {
@@ -61,7 +63,10 @@ void compute_rows(const MsdaProblem& p, int64_t row_begin, int64_t row_end, cons
         std::copy(w_in, w_in + P, weights);
       }
       const float* loc = p.locations + head_row * P * 2;
-      float* acc = p.out + head_row * C;
+      float* out = p.out + head_row * C;
+      // With the channel count known, the sum lives in registers; else in the output row.
+      float local[kC > 0 ? kC : 1];
+      float* acc = kC > 0 ? local : out;
       std::fill(acc, acc + C, 0.0f);
       int64_t pt = 0;
       for (const MsdaLevel& lv : p.levels) {
@@ -94,18 +99,27 @@ void compute_rows(const MsdaProblem& p, int64_t row_begin, int64_t row_end, cons
           const int64_t x2 = x1 + 1, y2 = y1 + 1;
           const float dx2 = float(x2) - x, dx1 = x - float(x1);
           const float dy2 = float(y2) - y, dy1 = y - float(y1);
-          auto at = [&](int64_t yy, int64_t xx) -> const float* {
-            if (border) {
-              xx = std::clamp<int64_t>(xx, 0, Wl - 1);
-              yy = std::clamp<int64_t>(yy, 0, Hl - 1);
-            } else if (xx < 0 || xx >= Wl || yy < 0 || yy >= Hl) {
-              return zeros;
-            }
-            return map + (yy * Wl + xx) * lv.pixel_stride;
+          // Corner validity once per axis (not per corner); border mode clamps instead.
+          int64_t cx1 = x1, cx2 = x2, cy1 = y1, cy2 = y2;
+          bool ox1 = false, ox2 = false, oy1 = false, oy2 = false;  // outside the map
+          if (border) {
+            cx1 = std::clamp<int64_t>(x1, 0, Wl - 1), cx2 = std::clamp<int64_t>(x2, 0, Wl - 1);
+            cy1 = std::clamp<int64_t>(y1, 0, Hl - 1), cy2 = std::clamp<int64_t>(y2, 0, Hl - 1);
+          } else {
+            ox1 = x1 < 0 || x1 >= Wl, ox2 = x2 < 0 || x2 >= Wl;
+            oy1 = y1 < 0 || y1 >= Hl, oy2 = y2 < 0 || y2 >= Hl;
+          }
+          const int64_t ps = lv.pixel_stride;
+          const float* r1 = oy1 ? map : map + cy1 * Wl * ps;
+          const float* r2 = oy2 ? map : map + cy2 * Wl * ps;
+          auto at = [&](const float* row, bool out_y, int64_t xx, bool out_x) -> const float* {
+            return out_y || out_x ? zeros : row + xx * ps;
           };
-          accumulate<kC>(acc, at(y1, x1), at(y1, x2), at(y2, x1), at(y2, x2), dx1, dx2, dy1, dy2, weights[pt], C);
+          accumulate<kC>(acc, at(r1, oy1, cx1, ox1), at(r1, oy1, cx2, ox2), at(r2, oy2, cx1, ox1), at(r2, oy2, cx2, ox2), dx1,
+                         dx2, dy1, dy2, weights[pt], C);
         }
       }
+      if (kC > 0) std::copy(acc, acc + C, out);
     }
   }
 }

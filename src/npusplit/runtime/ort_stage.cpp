@@ -124,7 +124,8 @@ class OrtStage final : public Stage {
       add_host_ops(so);
       // NPUSPLIT_ORT_PROFILE=PREFIX: ONNX Runtime's per-node profile (PREFIX_<date>.json, written
       // when the stage is destroyed), for the profile by op class in the README.
-      if (const char* prof = std::getenv("NPUSPLIT_ORT_PROFILE"); prof && *prof) so.EnableProfiling(prof);
+      if (const char* prof = std::getenv("NPUSPLIT_ORT_PROFILE"); prof && *prof)
+        so.EnableProfiling((std::string(prof) + "_" + path.stem().string() + (fused_ ? "_fused" : "")).c_str());
       so.AddConfigEntry("session.intra_op.allow_spinning", o.allow_spinning ? "1" : "0");
       so.AddConfigEntry("session.inter_op.allow_spinning", o.allow_spinning ? "1" : "0");
       if (o.allow_spinning && o.stop_spinning_after_run) so.AddConfigEntry("session.force_spinning_stop", "1");
