@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "npusplit/app/split.h"
 #include "npusplit/host/fuse_msda.h"
@@ -344,6 +346,46 @@ TEST(DetectionCompare, TiedRowsMayTradePlacesOthersMayNot) {
   d = compare_detections(a, other, 1e-4);
   EXPECT_FALSE(d.ok);
   EXPECT_EQ(d.unmatched_rows, 1);
+}
+
+// `run` with and without the fused stage2 on a photo: the same detections (every one, threshold
+// 0, so the 300 near-tied random-weight scores are all compared), tied ones possibly reordered.
+TEST(FusedAttentionShared, RunGivesTheSameDetectionsWithAndWithoutFusion) {
+  NPUSPLIT_REQUIRE_MODEL(model, "deimv2_atto.onnx");
+  const auto d = test::temp_dir("fused_run");
+  auto s = test::run_cli("split '" + model.string() + "' -o '" + d.string() + "' --fix", "fused_run_split");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const std::string photo = test::shared_image("chelsea.png").string();
+  auto dets = [&](const std::string& flag, const std::string& out) {
+    auto r = test::run_cli("run --stage1 '" + (d / "deimv2_atto_stage1.onnx").string() + "' --stage2 '" +
+                               (d / "deimv2_atto_stage2.onnx").string() + "' '" + photo + "' --threshold 0 --out '" +
+                               (d / out).string() + "' " + flag,
+                           "fused_run_" + out);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find("fused deformable attention") != std::string::npos, flag.empty()) << r.out;
+    std::ifstream in(d / out / "chelsea.json");
+    return nlohmann::json::parse(in)["frames"][0]["detections"];
+  };
+  const auto fused = dets("", "fused"), plain = dets("--no-fused-host", "plain");
+  ASSERT_EQ(fused.size(), plain.size());
+  ASSERT_GT(plain.size(), 100u);
+  std::vector<char> used(fused.size(), 0);
+  double worst_score = 0;
+  for (const auto& p : plain) {
+    bool found = false;
+    for (size_t j = 0; j < fused.size() && !found; ++j) {
+      const auto& f = fused[j];
+      if (used[j] || f["class_id"] != p["class_id"]) continue;
+      const double ds = std::fabs(f["score"].get<double>() - p["score"].get<double>());
+      double db = 0;
+      for (int k = 0; k < 4; ++k)
+        db = std::max(db, std::fabs(f["box_xyxy"][k].get<double>() - p["box_xyxy"][k].get<double>()));
+      // 1e-4 of the normalised box is 0.05 px on this 451-px photo.
+      if (ds <= 1e-4 && db <= 0.05) found = used[j] = 1, worst_score = std::max(worst_score, ds);
+    }
+    EXPECT_TRUE(found) << "no fused detection equals " << p.dump();
+  }
+  EXPECT_LE(worst_score, 1e-4);
 }
 
 TEST(FusedAttentionShared, UserLayoutN) { expect_shared_model_fuses("deimv2_n.onnx", 3); }
