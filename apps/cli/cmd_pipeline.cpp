@@ -24,10 +24,12 @@
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
+#include "npusplit/io/atomic_output.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/pipeline/host_compare.h"
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/json_text.h"
 #include "npusplit/runtime/stage.h"
 
 namespace npusplit::cli {
@@ -593,11 +595,7 @@ void add_run(CLI::App& app, int& exit_code) {
                             {"frames", frames_json}};
       std::error_code ec;
       fs::create_directories(out_dir, ec);
-      {
-        std::ofstream f(json_path);
-        f << doc.dump(2) << "\n";
-        if (!f) fail("{}: cannot write", json_path.string());
-      }
+      write_file_atomic(json_path, dump_json(doc));
       const Dist dpre = dist_of(pre), ds1 = dist_of(s1), ds2 = dist_of(s2), dpost = dist_of(post), dt = dist_of(tot);
       summary["inputs"].push_back({{"input", spec},
                                    {"frames", n},
@@ -624,7 +622,7 @@ void add_run(CLI::App& app, int& exit_code) {
         std::cout << fmt::format("  detections: {}\n", json_path.string());
       }
     }
-    if (as_json) std::cout << summary.dump(2) << "\n";
+    if (as_json) std::cout << dump_json(summary);
     exit_code = 0;
   });
 }
@@ -695,7 +693,7 @@ void add_bench(CLI::App& app, int& exit_code) {
     if (as_json) {
       auto j = bench_json(what, results);
       if (!host.is_null()) j["host_stage2"] = host;
-      std::cout << j.dump(2) << "\n";
+      std::cout << dump_json(j);
     } else {
       std::cout << bench_text(what, backends, results) << host_text;
     }
