@@ -37,6 +37,9 @@ struct Case {
   int64_t align = 0;
   const char* padding = "zeros";
   float lo = -0.25f, hi = 1.25f;  // location range: beyond [0,1] samples outside the map
+  // Box-relative points as D-FINE/DEIMv2 export them (offsets, reference boxes, per-point scale);
+  // full_scale: the scale as `fix`'s broadcast-explicit leaves it (full shape).
+  bool boxes = false, full_scale = false;
 };
 
 int64_t total_points(const Case& c) {
@@ -49,7 +52,29 @@ int64_t total_points(const Case& c) {
 onnx::ModelProto exported_attention(const Case& c) {
   ModelBuilder b(17);
   const int64_t P = total_points(c), N = c.B * c.H;
-  std::string loc = b.input("loc", {c.B, c.Q, c.H, P, 2});
+  std::string loc;
+  if (c.boxes) {
+    const std::string off = b.input("offsets", {c.B, c.Q, c.H, P, 2});
+    const std::string ref = b.input("ref", {c.B, c.Q, 1, 1, 4});
+    std::vector<float> scale;
+    for (int64_t p = 0; p < P; ++p) scale.push_back(1.0f / float(1 + p % 3));
+    std::string sc;
+    if (c.full_scale) {
+      std::vector<float> full;
+      for (int64_t i = 0; i < c.B * c.Q * c.H; ++i)
+        for (int64_t p = 0; p < P; ++p) full.insert(full.end(), {scale[size_t(p)], scale[size_t(p)]});
+      sc = b.weight("scale", {c.B, c.Q, c.H, P, 2}, full);
+    } else {
+      sc = b.weight("scale", {P, 1}, scale);
+    }
+    const std::string wh = b.node("Slice", "ref_wh", {ref, b.ints("wh_st", {2}), b.ints("wh_en", {INT64_MAX}), b.ints("wh_ax", {-1})});
+    const std::string xy = b.node("Slice", "ref_xy", {ref, b.ints("xy_st", {0}), b.ints("xy_en", {2}), b.ints("xy_ax", {-1})});
+    const std::string m0 = b.node("Mul", "off_scale", {off, sc});
+    const std::string m2 = b.node("Mul", "off_half", {b.node("Mul", "off_wh", {m0, wh}), b.scalar("half", 0.5f)});
+    loc = b.node("Add", "loc", {xy, m2});
+  } else {
+    loc = b.input("loc", {c.B, c.Q, c.H, P, 2});
+  }
   std::string attn = b.input("attn", {c.B, c.Q, c.H, P});
   std::vector<std::string> maps;
   if (c.bshc) {
@@ -117,7 +142,7 @@ std::vector<HostTensor> inputs_for(const onnx::ModelProto& m, const Case& c, uin
     float* p = t.as<float>();
     for (int64_t i = 0; i < t.numel(); ++i) {
       const float u = float(lcg(seed)) / float(1u << 24);
-      p[i] = s.name == "loc" ? c.lo + (c.hi - c.lo) * u : 4.0f * u - 2.0f;
+      p[i] = s.name == "loc" ? c.lo + (c.hi - c.lo) * u : s.name == "ref" ? u : 4.0f * u - 2.0f;
     }
     in.push_back(std::move(t));
   }
@@ -232,6 +257,22 @@ TEST(FusedAttention, AlignCornersBorderPaddingGridCoordinatesAndPlainWeights) {
     ASSERT_EQ(fuse_deformable_attention(fused).fused, 1);
     const auto in = inputs_for(m, c, 7);
     EXPECT_LE(max_diff(run(m, in)[0], run(fused, in)[0]), 2e-6);
+  }
+}
+
+TEST(FusedAttention, BoxRelativePointsAreComputedInside) {
+  for (bool full : {false, true}) {
+    Case c;
+    c.boxes = true;
+    c.full_scale = full;
+    c.levels = {{8, 8, 3}, {4, 4, 3}};
+    c.C = 16;
+    SCOPED_TRACE(full ? "full-shape scale" : "broadcast scale");
+    auto fused = exported_attention(c);
+    ASSERT_EQ(fuse_deformable_attention(fused).fused, 1);
+    EXPECT_EQ(count_op(fused, "Mul") + count_op(fused, "Add") + count_op(fused, "Slice"), 0)
+        << "the location arithmetic runs inside the fused node";
+    expect_fused_equal(c);
   }
 }
 

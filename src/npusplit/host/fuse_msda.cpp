@@ -34,6 +34,10 @@ struct Match {
   std::string output, name;
   std::string locations, weights;
   bool unit = false, softmax = false;
+  // Box-relative points (D-FINE/DEIMv2): locations = ref_xy + ((offsets * scale) * ref_wh) * half.
+  std::string reference;
+  std::vector<float> point_scale;  // [H, P, 2]
+  float offset_scale = 0.5f;
   std::vector<std::string> maps;  // GridSample X inputs [B*H,C,h,w], one per level
   std::string bshc_value;         // the [B,S,H,C] tensor they were sliced from, when found
   Dims starts, points, spatial;
@@ -142,6 +146,8 @@ class Matcher {
       }
     }
 
+    if (m.unit) find_box_locations(m, B, Q, H, P);
+
     // Weights [B*H,1,Q,P] <- Reshape <- Transpose(0,2,1,3) <- [B,Q,H,P] (<- Softmax).
     const std::string& wt = mul->input(1 - cat_side);
     if (info(wt).dims != Dims{N, 1, Q, P}) return fail(why, "the weights are not [B*H,1,Q,P]");
@@ -217,6 +223,94 @@ class Matcher {
     auto v = tensor_to_double(*c);
     if (v.size() != 1) return {};
     return v[0];
+  }
+
+  // The reference-box form of the locations, in the export's order:
+  //   Add(Slice(R, 0:2), Mul(Mul(Mul(offsets, scale), Slice(R, 2:4)), half)), R [B,Q,1,1,4]
+  // (either operand order of each Mul/Add). The scale constant may be broadcast (as exported,
+  // [P,1]) or full-shape (after `fix`'s broadcast-explicit): it must not vary over B and Q.
+  void find_box_locations(Match& m, int64_t B, int64_t Q, int64_t H, int64_t P) const {
+    const auto* add = node_of(m.locations);
+    if (!add || add->op_type() != "Add") return;
+    for (int k = 0; k < 2; ++k) {
+      std::string ref;
+      if (!ref_slice(add->input(k), 0, 2, B, Q, ref)) continue;
+      const auto* m2 = node_of(add->input(1 - k));
+      if (!m2 || m2->op_type() != "Mul") continue;
+      for (int a = 0; a < 2; ++a) {
+        const auto half = scalar(m2->input(a));
+        const auto* m1 = node_of(m2->input(1 - a));
+        if (!half || !m1 || m1->op_type() != "Mul") continue;
+        for (int c = 0; c < 2; ++c) {
+          std::string ref2;
+          if (!ref_slice(m1->input(c), 2, 4, B, Q, ref2) || ref2 != ref) continue;
+          const auto* m0 = node_of(m1->input(1 - c));
+          if (!m0 || m0->op_type() != "Mul") continue;
+          for (int d = 0; d < 2; ++d) {
+            const std::string& off = m0->input(d);
+            const auto* sc = g_.initializer(m0->input(1 - d));
+            if (!sc || info(off).dims != Dims{B, Q, H, P, 2}) continue;
+            std::vector<float> per_point;
+            if (!scale_per_point(*sc, B, Q, H, P, per_point)) continue;
+            m.locations = off;
+            m.reference = ref;
+            m.point_scale = std::move(per_point);
+            m.offset_scale = float(*half);
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  // T = Slice(R, [FROM], [>= TO], last axis) with R [B,Q,1,1,4] (or [B,Q,4]).
+  bool ref_slice(const std::string& t, int64_t from, int64_t to, int64_t B, int64_t Q, std::string& ref) const {
+    const auto* sl = node_of(t);
+    if (!sl || sl->op_type() != "Slice" || sl->input_size() < 4) return false;
+    const auto& ri = info(sl->input(0));
+    if (!ri.is_static() || ri.rank() < 3 || ri.dims[0] != B || ri.dims[1] != Q || ri.dims.back() != 4 ||
+        ri.numel() != B * Q * 4)
+      return false;
+    auto st = constant_ints(sl->input(1)), en = constant_ints(sl->input(2)), ax = constant_ints(sl->input(3));
+    if (!st || !en || !ax || st->size() != 1 || en->size() != 1 || ax->size() != 1) return false;
+    if (!axis_is((*ax)[0], ri.rank(), ri.rank() - 1) || (*st)[0] != from || (*en)[0] < to) return false;
+    if (to < 4 && (*en)[0] != to) return false;
+    if (sl->input_size() > 4 && !sl->input(4).empty()) {
+      auto steps = constant_ints(sl->input(4));
+      if (!steps || *steps != Dims{1}) return false;
+    }
+    ref = sl->input(0);
+    return true;
+  }
+
+  // The constant broadcast to [B,Q,H,P,2], as [H,P,2]; false when it varies over B or Q.
+  static bool scale_per_point(const onnx::TensorProto& c, int64_t B, int64_t Q, int64_t H, int64_t P,
+                              std::vector<float>& out) {
+    const Dims full = {B, Q, H, P, 2};
+    Dims dims(c.dims().begin(), c.dims().end());
+    if (dims.size() > 5) return false;
+    dims.insert(dims.begin(), 5 - dims.size(), 1);
+    for (int i = 0; i < 5; ++i)
+      if (dims[size_t(i)] != 1 && dims[size_t(i)] != full[size_t(i)]) return false;
+    const auto v = tensor_to_double(c);
+    auto at = [&](int64_t b, int64_t q, int64_t h, int64_t p, int64_t k) {
+      const int64_t idx[5] = {b, q, h, p, k};
+      int64_t off = 0;
+      for (int i = 0; i < 5; ++i) off = off * dims[size_t(i)] + (dims[size_t(i)] == 1 ? 0 : idx[i]);
+      return v[size_t(off)];
+    };
+    out.assign(size_t(H * P * 2), 0.0f);
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t p = 0; p < P; ++p)
+        for (int64_t k = 0; k < 2; ++k) out[size_t((h * P + p) * 2 + k)] = float(at(0, 0, h, p, k));
+    if (dims[0] == 1 && dims[1] == 1) return true;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t q = 0; q < Q; ++q)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t p = 0; p < P; ++p)
+            for (int64_t k = 0; k < 2; ++k)
+              if (at(b, q, h, p, k) != out[size_t((h * P + p) * 2 + k)]) return false;
+    return true;
   }
 
   // DEIMv2/D-FINE compute the value once per frame as [B,S,H,C], transpose it to [B,H,C,S] and
@@ -304,9 +398,15 @@ HostFusionReport fuse_deformable_attention(onnx::ModelProto& m) {
   std::vector<std::string> fused_names;
   for (const auto& mt : matches) {
     std::vector<std::string> inputs = {mt.locations, mt.weights};
-    std::vector<Attr> attrs = {Attr::of("points_per_level", mt.points), Attr::of("spatial_shapes", mt.spatial),
+    std::vector<Attr> attrs;
+    if (!mt.reference.empty()) {
+      inputs.push_back(mt.reference);
+      attrs = {Attr::of("location_mode", "boxes"), Attr::of("point_scale", mt.point_scale),
+               Attr::of("offset_scale", mt.offset_scale)};
+    }
+    attrs.insert(attrs.end(), {Attr::of("points_per_level", mt.points), Attr::of("spatial_shapes", mt.spatial),
                                Attr::of("unit_locations", int64_t(mt.unit)), Attr::of("softmax", int64_t(mt.softmax)),
-                               Attr::of("align_corners", mt.align), Attr::of("padding_mode", mt.padding.c_str())};
+                               Attr::of("align_corners", mt.align), Attr::of("padding_mode", mt.padding.c_str())});
     if (!mt.bshc_value.empty()) {
       inputs.push_back(mt.bshc_value);
       attrs.push_back(Attr::of("value_layout", "bshc"));

@@ -46,6 +46,7 @@ __attribute__((always_inline)) inline void compute_rows(const MsdaProblem& p, in
   const bool border = p.padding == MsdaPadding::border;
   for (int64_t row = row_begin; row < row_end; ++row) {
     const int64_t b = row / p.queries;
+    const float* ref = p.reference ? p.reference + row * 4 : nullptr;
     for (int64_t h = 0; h < H; ++h) {
       const int64_t head_row = row * H + h;  // index of (b, q, h)
       const float* w_in = p.weights + head_row * P;
@@ -75,6 +76,11 @@ __attribute__((always_inline)) inline void compute_rows(const MsdaProblem& p, in
         const float fw = float(Wl), fh = float(Hl);
         for (int64_t k = 0; k < lv.points; ++k, ++pt) {
           float gx = loc[2 * pt], gy = loc[2 * pt + 1];
+          if (ref) {
+            const float* s = p.point_scale + (h * P + pt) * 2;
+            gx = ref[0] + ((gx * s[0]) * ref[2]) * p.offset_scale;
+            gy = ref[1] + ((gy * s[1]) * ref[3]) * p.offset_scale;
+          }
           if (p.unit_locations) {
             gx = gx * 2.0f - 1.0f;
             gy = gy * 2.0f - 1.0f;

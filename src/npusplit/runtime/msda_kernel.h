@@ -30,7 +30,12 @@ struct MsdaLevel {
 struct MsdaProblem {
   int64_t batch = 1, queries = 0, heads = 0, channels = 0;  // channels per head
   std::vector<MsdaLevel> levels;
-  const float* locations = nullptr;  // [B, Q, H, P, 2] (x, y)
+  const float* locations = nullptr;  // [B, Q, H, P, 2] (x, y); offsets when REFERENCE is set
+  // DEIMv2/D-FINE's box-relative points, computed in the exporter's float order:
+  //   location = ref_xy + ((offset * point_scale[h, p]) * ref_wh) * offset_scale
+  const float* reference = nullptr;    // [B, Q, 4] (cx, cy, w, h) or null
+  const float* point_scale = nullptr;  // [H, P, 2]
+  float offset_scale = 0.5f;
   const float* weights = nullptr;    // [B, Q, H, P]
   float* out = nullptr;              // [B, Q, H*C]
   // Locations in [0, 1] (turned into GridSample's [-1, 1] as the exporter does: 2*v - 1), else

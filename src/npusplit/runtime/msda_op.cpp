@@ -20,6 +20,9 @@ OrtStatusPtr error_status(const std::string& msg) {
 
 struct MsdaKernel {
   std::vector<int64_t> points, shapes, starts;
+  std::vector<float> point_scale;  // [H, P, 2] with reference boxes
+  float offset_scale = 0.5f;
+  bool boxes = false;              // the first value-slot input is the reference boxes
   bool bshc = false, unit = true, softmax = false, align = false;
   MsdaPadding padding = MsdaPadding::zeros;
 
@@ -47,6 +50,17 @@ struct MsdaKernel {
                                       std::accumulate(points.begin(), points.end(), int64_t{0}), P));
 
     MsdaProblem p;
+    size_t first_value = 2;
+    if (boxes) {
+      auto r = ctx.GetInput(2);
+      if (r.GetTensorTypeAndShapeInfo().GetElementCount() != size_t(B * Q * 4))
+        return error_status("the reference boxes must hold B*Q*4 values");
+      if (point_scale.size() != size_t(H * P * 2)) return error_status("point_scale must hold H*P*2 values");
+      p.reference = r.GetTensorData<float>();
+      p.point_scale = point_scale.data();
+      p.offset_scale = offset_scale;
+      first_value = 3;
+    }
     p.batch = B;
     p.queries = Q;
     p.heads = H;
@@ -56,9 +70,10 @@ struct MsdaKernel {
     p.padding = padding;
     p.locations = loc.GetTensorData<float>();
     p.weights = wts.GetTensorData<float>();
+    if (n_in <= first_value) return error_status("no value tensor");
     if (bshc) {
-      if (n_in != 3) return error_status("value_layout bshc takes one value tensor");
-      auto v = ctx.GetInput(2);
+      if (n_in != first_value + 1) return error_status("value_layout bshc takes one value tensor");
+      auto v = ctx.GetInput(first_value);
       const auto vs = v.GetTensorTypeAndShapeInfo().GetShape();
       if (vs.size() != 4 || vs[0] != B || vs[2] != H) return error_status("value must be [B,S,H,C]");
       const int64_t S = vs[1], C = vs[3];
@@ -74,9 +89,10 @@ struct MsdaKernel {
         start += h * w;
       }
     } else {
-      if (n_in != 2 + L) return error_status(fmt::format("{} value tensors for {} levels", n_in - 2, L));
+      if (n_in != first_value + L)
+        return error_status(fmt::format("{} value tensors for {} levels", n_in - first_value, L));
       for (size_t l = 0; l < L; ++l) {
-        auto v = ctx.GetInput(2 + l);
+        auto v = ctx.GetInput(first_value + l);
         const auto vs = v.GetTensorTypeAndShapeInfo().GetShape();
         if (vs.size() != 4 || vs[0] != B * H) return error_status(fmt::format("value {} must be [B*H,h,w,C]", l));
         if (l == 0) p.channels = vs[3];
@@ -126,6 +142,13 @@ struct MsdaOp : Ort::CustomOpBase<MsdaOp, MsdaKernel, true> {
       k->bshc = optional_string(ki, "value_layout", "bhwc") == "bshc";
       k->unit = optional_int(ki, "unit_locations", 1) != 0;
       k->softmax = optional_int(ki, "softmax", 0) != 0;
+      const std::string mode = optional_string(ki, "location_mode", "points");
+      if (mode != "points" && mode != "boxes") return error_status("location_mode must be points or boxes, not " + mode);
+      k->boxes = mode == "boxes";
+      if (k->boxes) {
+        k->point_scale = ki.GetAttributes<float>("point_scale");
+        k->offset_scale = optional_float(ki, "offset_scale", 0.5f);
+      }
       k->align = optional_int(ki, "align_corners", 0) != 0;
       const std::string pad = optional_string(ki, "padding_mode", "zeros");
       if (pad == "border") k->padding = MsdaPadding::border;
@@ -163,6 +186,13 @@ struct MsdaOp : Ort::CustomOpBase<MsdaOp, MsdaKernel, true> {
       return ki.GetAttributes<int64_t>(name);
     } catch (const Ort::Exception&) {
       return {};
+    }
+  }
+  static float optional_float(const Ort::ConstKernelInfo& ki, const char* name, float fallback) {
+    try {
+      return ki.GetAttribute<float>(name);
+    } catch (const Ort::Exception&) {
+      return fallback;
     }
   }
   static int64_t optional_int(const Ort::ConstKernelInfo& ki, const char* name, int64_t fallback) {
