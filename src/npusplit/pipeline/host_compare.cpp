@@ -54,6 +54,11 @@ Loaded load(const Stage2Variant& v, int threads) {
       if (t.name() == spec.name) src = &t;
     for (const auto& t : in1)
       if (!src && t.name() == spec.name) src = &t;
+    if (!src && is_orig_sizes_input(spec)) {  // official layout: stage2 alone reads orig_target_sizes
+      l.inputs.emplace_back(spec);
+      fill_orig_sizes(l.inputs.back(), tr);
+      continue;
+    }
     if (!src) fail("{}: stage2 input '{}' is neither an output nor an input of {}", v.label, spec.name, v.stage1.string());
     l.inputs.push_back(*src);
   }
