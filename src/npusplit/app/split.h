@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "npusplit/app/analyze.h"
+#include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
 #include "npusplit/verify/fused_check.h"
 #include "npusplit/verify/verify.h"
@@ -25,10 +26,13 @@ struct SplitOptions {
   bool pack = false;
   bool allow_suspect = false;          // put "suspect" nodes in stage1 too
   InputShapes input_shapes;
-  std::vector<std::string> fix_passes; // rewrite passes applied before cutting (split --fix)
-  bool fix = false;
+  std::vector<std::string> fix_passes; // rewrite passes applied before cutting (default: every exact one)
+  bool fix = true;                     // false: --no-fix
+  // With fix off: also run the passes on a copy to say what they would have given.
+  bool compare_with_fix = true;
   bool verify = false;
-  int verify_random = 2;
+  // One seeded random case (plus any images): verify costs two inferences of the model per case.
+  int verify_random = 1;
   std::vector<std::string> verify_images;
   double tolerance = 0.0;
   // Also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused host operators (custom
@@ -49,6 +53,9 @@ struct SplitResult {
   int fused_ops = 0;
   std::optional<FusedCheck> verify_fused;  // fused vs plain stage2 on the verify cases
   std::vector<std::string> warnings;
+  std::vector<std::string> notes;      // e.g. what --no-fix costs
+  FixReport fix;                       // the passes that ran (empty with --no-fix)
+  std::optional<double> share_with_fix;  // --no-fix: the NPU FLOPs share the passes would give
   std::string pack_ranges;             // with --pack and --verify: each part's value range
   double split_ms = 0, verify_ms = 0;
 };
