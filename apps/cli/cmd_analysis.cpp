@@ -103,6 +103,11 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--tolerance", o.tolerance, "with --verify: max abs diff allowed")
       ->capture_default_str()
       ->check(at_least(0));
+  cmd->add_flag("--fused-host", o.fused_host,
+                "also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused deformable attention "
+                "(custom domain 'npusplit', for npusplit's runtime; --verify checks it within --fused-tolerance)");
+  cmd->add_option("--fused-tolerance", o.fused_tolerance, "with --fused-host --verify: max abs diff allowed")
+      ->capture_default_str();
   cmd->add_flag("--json", as_json, "print the manifest");
   cmd->callback([&] {
     o.model = model;
@@ -116,7 +121,7 @@ void add_split(CLI::App& app, int& exit_code) {
     auto r = split_model(o);
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << split_text(r);
-    exit_code = (r.verify && !r.verify->ok) ? 1 : 0;
+    exit_code = (r.verify && !r.verify->ok) || (r.verify_fused && !r.verify_fused->ok) ? 1 : 0;
   });
 }
 

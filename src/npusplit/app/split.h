@@ -11,6 +11,7 @@
 #include "npusplit/app/analyze.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
+#include "npusplit/verify/fused_check.h"
 #include "npusplit/verify/verify.h"
 
 namespace npusplit {
@@ -34,6 +35,11 @@ struct SplitOptions {
   int verify_random = 1;
   std::vector<std::string> verify_images;
   double tolerance = 0.0;
+  // Also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused host operators (custom
+  // domain "npusplit", host/fuse_msda.h); --verify compares it with the plain stage2 within
+  // FUSED_TOLERANCE (verify/fused_check.h).
+  bool fused_host = false;
+  double fused_tolerance = 1e-4;
 };
 
 struct SplitResult {
@@ -43,6 +49,9 @@ struct SplitResult {
   std::vector<NodeVerdict> stage1_verdicts;  // `check` of stage1 alone
   nlohmann::json manifest;
   std::optional<VerifyReport> verify;
+  std::filesystem::path stage2_fused_path;  // with fused_host
+  int fused_ops = 0;
+  std::optional<FusedCheck> verify_fused;  // fused vs plain stage2 on the verify cases
   std::vector<std::string> warnings;
   std::vector<std::string> notes;      // e.g. what --no-fix costs
   FixReport fix;                       // the passes that ran (empty with --no-fix)
