@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   npusplit::cli::add_run(app, exit_code);
   npusplit::cli::add_bench(app, exit_code);
   npusplit::cli::add_demo(app, exit_code);
+  npusplit::cli::add_rules(app, exit_code);
+  npusplit::cli::add_repro(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
