@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "npusplit/app/analyze.h"
 #include "npusplit/app/split.h"
 #include "npusplit/error.h"
@@ -32,6 +34,11 @@ namespace fs = std::filesystem;
 std::vector<std::string> targets() { return {"hailo8", "hailo10h"}; }
 
 std::string source_dir() { return NPUSPLIT_SOURCE_DIR; }
+
+// Two lines of the Y26 error list (see kY26Log below), for the CLI test.
+const char* kY26LogForCli =
+    "UnsupportedShuffleLayerError in op /model.23/Flatten: Failed to determine type of layer to create in node /model.23/Flatten\n"
+    "UnsupportedOperationError in op /model.23/TopK: TopK operation is unsupported\n";
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -100,7 +107,20 @@ TEST_P(TwoWay, FailsAndNeighbourPasses) {
         if (k.id == c.rule) severity = k.severity, op = o, found = true;
     ASSERT_TRUE(found) << c.rule << " is not active at DFC " << r->dfc;
   }
-  auto bad = flags_of(r->failing, rs);
+  // Through the files `repro` writes and the analysis `check` runs on them.
+  const fs::path dir = fs::path(NPUSPLIT_BINARY_DIR) / "test_tmp" / "repro" / c.target;
+  const auto files = write_repro(*r, dir);
+  AnalyzeOptions o;
+  o.target = c.target;
+  o.dfc = r->dfc;
+  o.partition = false;
+  auto flags_from_file = [&](const fs::path& f) {
+    std::vector<Flag> out;
+    for (const auto& v : analyze(f, o).verdicts)
+      for (const auto& k : v.findings) out.push_back({v.name, v.op, k.rule_id, k.severity});
+    return out;
+  };
+  auto bad = flags_from_file(files[0]);
   // The declared unavoidable companions (e.g. float-dtype for a runtime int64 parameter), on "n" only.
   std::erase_if(bad, [&](const Flag& f) {
     return f.node == "n" && std::find(r->also.begin(), r->also.end(), f.rule) != r->also.end();
@@ -110,7 +130,7 @@ TEST_P(TwoWay, FailsAndNeighbourPasses) {
   EXPECT_EQ(bad[0].rule, expect_id) << describe(bad);
   EXPECT_EQ(bad[0].severity, severity) << describe(bad);
   if (!op.empty() && c.rule.rfind("op:", 0) == 0) EXPECT_EQ(bad[0].op, op);
-  const auto good = flags_of(r->passing, rs);
+  const auto good = flags_from_file(files[1]);
   EXPECT_TRUE(good.empty()) << r->what << ": the neighbour is flagged:" << describe(good);
 }
 
@@ -180,6 +200,79 @@ TEST(RuleRepro, WrittenFilesLoadAndSayHowToRunTheParser) {
   const auto txt = slurp(files[2]);
   EXPECT_NE(txt.find("hailo parser onnx neg-concat-rotate-half.fail.onnx --hw-arch hailo10h"), std::string::npos) << txt;
   EXPECT_NE(txt.find("DFC 5.4"), std::string::npos) << txt;
+  fs::remove_all(dir);
+}
+
+// ---------------------------------------------------------------- the CLI
+
+TEST(RulesCli, ReproAllWritesOneGraphPairPerRuleAndCheckFlagsIt) {
+  const fs::path dir = fs::path(NPUSPLIT_BINARY_DIR) / "test_tmp" / "repro_all";
+  fs::remove_all(dir);
+  const auto r = test::run_cli("repro --all -o '" + dir.string() + "'", "repro_all");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int fail_files = 0;
+  for (const auto& t : targets())
+    for (const auto& e : fs::directory_iterator(dir / t))
+      if (e.path().string().ends_with(".fail.onnx")) ++fail_files;
+  EXPECT_EQ(fail_files, static_cast<int>(all_rule_cases().size()));
+  EXPECT_NE(r.out.find("no repro ("), std::string::npos) << "rules without a graph are listed with the reason";
+  // One through `check` itself: exit 1, the rule id in the JSON, the neighbour exit 0.
+  const auto bad = test::run_cli("check '" + (dir / "hailo10h" / "neg-concat-rotate-half.fail.onnx").string() +
+                                     "' --target hailo10h --json", "repro_check_bad");
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.out.find("\"neg-concat-rotate-half\""), std::string::npos);
+  const auto good = test::run_cli("check '" + (dir / "hailo10h" / "neg-concat-rotate-half.pass.onnx").string() +
+                                      "' --target hailo10h", "repro_check_good");
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+  EXPECT_NE(good.out.find("DFC 5.4 rules (default: newest documented)"), std::string::npos) << good.out;
+  const auto at53 = test::run_cli("check '" + (dir / "hailo10h" / "neg-concat-rotate-half.fail.onnx").string() +
+                                      "' --target hailo10h --dfc 5.3", "repro_check_53");
+  EXPECT_EQ(at53.exit_code, 1);
+  EXPECT_NE(at53.out.find("DFC 5.3 rules (chosen with --dfc)"), std::string::npos) << at53.out;
+  EXPECT_NE(at53.out.find("suspect"), std::string::npos) << at53.out;
+  EXPECT_NE(at53.out.find("unverified on 5.2/5.3"), std::string::npos) << at53.out;
+  fs::remove_all(dir);
+}
+
+TEST(RulesCli, BadArgumentsAreOneLineErrors) {
+  const auto r1 = test::run_cli("repro no-such-rule -o /tmp/npusplit_x", "repro_bad");
+  EXPECT_EQ(r1.exit_code, 2);
+  EXPECT_NE(r1.err.find("npusplit: error: no repro for 'no-such-rule'"), std::string::npos) << r1.err;
+  const auto r2 = test::run_cli("rules --target hailo8 --markdown --audit", "rules_bad");
+  EXPECT_EQ(r2.exit_code, 2);
+  const fs::path log = fs::path(NPUSPLIT_BINARY_DIR) / "test_tmp" / "missing.log";
+  const auto r3 = test::run_cli("check /nonexistent.onnx --dfc 9.9", "check_bad_dfc");
+  EXPECT_EQ(r3.exit_code, 2);
+}
+
+TEST(RulesCli, MarkdownOnStdoutIsTheCommittedDocument) {
+  const auto r = test::run_cli("rules --markdown", "rules_md");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out == slurp(fs::path(source_dir()) / "docs" / "supported-ops.md"));
+}
+
+// split --parser-log: the log of a failed parse of a stage1 moves the cut.
+TEST(RulesCli, SplitWithAParserLogCutsAgain) {
+  const fs::path dir = fs::path(NPUSPLIT_BINARY_DIR) / "test_tmp" / "split_log";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ModelBuilder b;
+  auto x = b.input("images", {1, 3, 16, 16});
+  auto c = b.node("Conv", "/model.0/conv/Conv", {x, b.random_weight("w0", {8, 3, 3, 3})}, {Attr::of("pads", std::vector<int64_t>{1, 1, 1, 1})});
+  auto r1 = b.node("Relu", "/model.0/act/Relu", {c});
+  auto c2 = b.node("Conv", "/model.23/Flatten", {r1, b.random_weight("w1", {8, 8, 1, 1})});
+  b.output(b.node("Relu", "/model.23/TopK", {c2}));
+  save_model(b.build(), dir / "m.onnx");
+  write_file_atomic(dir / "parser.log", kY26LogForCli);
+  const auto plain = test::run_cli("split '" + (dir / "m.onnx").string() + "' -o '" + (dir / "a").string() + "' --json", "split_nolog");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto logged = test::run_cli("split '" + (dir / "m.onnx").string() + "' -o '" + (dir / "b").string() +
+                                        "' --parser-log '" + (dir / "parser.log").string() + "' --json", "split_log");
+  ASSERT_EQ(logged.exit_code, 0) << logged.err;
+  const auto j0 = nlohmann::json::parse(plain.out), j1 = nlohmann::json::parse(logged.out);
+  EXPECT_EQ(j0["stage1"]["nodes"], 4);
+  EXPECT_EQ(j1["stage1"]["nodes"], 2);
+  EXPECT_EQ(j1["parser_log"]["findings_added"], 2);
   fs::remove_all(dir);
 }
 
