@@ -583,15 +583,91 @@ TEST(ParserLog, NegFeatureShuffleCrashMapsToTheRotateHalfNeg) {
   EXPECT_NE(a.parser_log.unknown[0].second.find("IndexError"), std::string::npos);
 }
 
+// Every error class of research §2 whose line names a node: one line each on a chain of Relus
+// named as in the line, so each finding comes from the log alone and moves the cut to before
+// that node. Lines marked (research) are the research notes' quoted fragments completed with
+// the parser's "<ErrorClass> in op <node>: <message>" format; the others are verbatim quotes.
+TEST(ParserLog, EveryNodeNamingErrorClassMovesTheCut) {
+  struct Case {
+    std::string sig, node, line;
+  };
+  const std::vector<Case> cases = {
+      {"unsupported-operation", "/model.23/Mod", "UnsupportedOperationError in op /model.23/Mod: Mod operation is unsupported"},  // Y26
+      {"unsupported-shuffle", "/model.23/Flatten", "UnsupportedShuffleLayerError in op /model.23/Flatten: Failed to determine type of layer to create in node /model.23/Flatten"},  // Y26
+      {"unsupported-gather", "/model.23/Gather_3", "UnsupportedGatherLayerError in op /model.23/Gather_3: Can't find index"},  // Y26
+      {"unsupported-reduce-max", "/model.23/ReduceMax", "UnsupportedReduceMaxLayerError in op /model.23/ReduceMax: Failed to create reduce max layer at vertex /model.23/ReduceMax. Reduce max is only supported on the features axis, and with keepdim=True"},  // Y26
+      {"unsupported-softmax", "CCT_OCR_1/transformer_block_2_1/multi_head_attention_1_1/softmax_1_1/Softmax", "UnsupportedSoftmaxLayerError in op CCT_OCR_1/transformer_block_2_1/multi_head_attention_1_1/softmax_1_1/Softmax: Unsupported softmax"},  // fast-plate-ocr#44
+      {"unsupported-concat", "/encoder/encoder/embeddings/Tile", "UnsupportedConcatLayerError in op /encoder/encoder/embeddings/Tile: Unsupported concat over axis batch"},  // rf-detr-cpp ADR 0005
+      {"unsupported-slice", "/blocks.0/attn/Gather", "UnsupportedSliceLayerError in op /blocks.0/attn/Gather: Gather operation on the batch dimension is not supported"},  // (research)
+      {"unsupported-reduce-sum", "/mlp/ReduceSum", "UnsupportedReduceSumLayerError in op /mlp/ReduceSum: Failed to create reduce sum layer"},  // (research)
+      {"unsupported-activation", "/mlp/act/Erf", "UnsupportedActivationLayerError in op /mlp/act/Erf: Unexpected activation at /mlp/act/Erf, op=Erf"},  // (research)
+      {"unsupported-lstm", "/rnn/LSTM", "UnsupportedLSTMLayerError in op /rnn/LSTM: activation types ['Sigmoid', 'Tanh', 'Tanh'] are not supported"},  // (research)
+      {"ew-mult-inputs", "/blocks/blocks.0/attn/Mul", "UnsupportedModelError: ew mult layer ew_mult1 (translated from /blocks/blocks.0/attn/Mul) expects 2 inputs but found 1"},  // research (HF ViT-L)
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.sig);
+    LogModel lm({"/pre/Relu", c.node, "/post/Relu"});
+    const auto a = analyze_with_log(lm.m, c.line + "\n");
+    EXPECT_TRUE(has_log_finding(a, c.node, c.sig)) << parser_log_report(a.parser_log);
+    EXPECT_EQ(a.parser_log.findings_added, 1);
+    EXPECT_TRUE(a.parser_log.unknown.empty()) << parser_log_report(a.parser_log);
+    EXPECT_EQ(a.partition.stage1_nodes, 3u) << "stage1 ends before " << c.node;
+  }
+}
+
+// Crash sites that name no node map to the nodes of the rule they belong to (research §2).
+// Where that rule is a suspect, the cut moves (with --allow-suspect the nodes were on the NPU);
+// where it is already an error, the log confirms it.
+TEST(ParserLog, CrashSitesMapToTheirRulesNodes) {
+  {  // hailo8: Unsqueeze -> Tile -> Reshape is a suspect (COMM 3.28)
+    auto r = make_repro(load_rules_all_versions("hailo8"), "tile-gqa-repeat");
+    ASSERT_TRUE(r);
+    AnalyzeOptions o;
+    o.allow_suspect = true;
+    const auto before = analyze_proto(r->failing, "no-log", o);
+    const auto a = analyze_with_log(r->failing,
+                                    "  File \"/venv/lib/python3.10/site-packages/hailo_sdk_client/model_translator/onnx_translator/onnx_graph.py\", line 1, in is_null_transpose_near_torch_tile\n",
+                                    "hailo8", true);
+    EXPECT_TRUE(has_log_finding(a, "n", "tile-gqa"));
+    EXPECT_EQ(count_verdicts(a.verdicts).rejected, count_verdicts(before.verdicts).rejected + 1) << "suspect -> rejected";
+    EXPECT_FALSE(verdict(a, "n")->suspect_only);
+  }
+  {  // hailo10h at 5.3: Neg -> Concat is a suspect there; the 5.4 crash site confirms it
+    auto r = make_repro(load_rules_all_versions("hailo10h"), "neg-concat-rotate-half-pre54");
+    ASSERT_TRUE(r);
+    const fs::path p = fs::temp_directory_path() / "npusplit_neg.log";
+    write_file_atomic(p, "  File \"fuser.py\", line 1, in _handle_neg_feature_shuffle\n");
+    AnalyzeOptions o;
+    o.target = "hailo10h";
+    o.dfc = "5.3";
+    o.allow_suspect = true;
+    const auto before = analyze_proto(r->failing, "no-log", o);
+    o.parser_log = p.string();
+    const auto a = analyze_proto(r->failing, "log", o);
+    EXPECT_TRUE(has_log_finding(a, "n", "neg-feature-shuffle")) << parser_log_report(a.parser_log);
+    EXPECT_LT(a.partition.stage1_nodes, before.partition.stage1_nodes);
+  }
+  {  // the Conv whose kernel is a graph input: already an error, the log confirms it
+    auto r = make_repro(load_rules_all_versions("hailo8"), "conv-const-weights");
+    ASSERT_TRUE(r);
+    const auto a = analyze_with_log(r->failing, "  File \"x.py\", line 1, in get_dynamic_kernel_shape\n");
+    EXPECT_TRUE(has_log_finding(a, "n", "dynamic-kernel"));
+  }
+}
+
 TEST(ParserLog, UnknownTextIsReportedNotGuessed) {
   LogModel lm({"head"});
   const auto a = analyze_with_log(lm.m,
+                                  // The research's form of UnexpectedNodeError names no node in a
+                                  // known place: reported, not mapped.
+                                  "UnexpectedNodeError: Expand (...)\n"
                                   "SomeNewError in something: the parser changed\n"
                                   "UnsupportedOperationError in op not_a_node_here: TopK operation is unsupported\n"
                                   "[info] all fine\n");
   EXPECT_EQ(a.parser_log.findings_added, 0);
-  ASSERT_EQ(a.parser_log.unknown.size(), 1u);
+  ASSERT_EQ(a.parser_log.unknown.size(), 2u);
   EXPECT_EQ(a.parser_log.unknown[0].first, 1);
+  EXPECT_EQ(a.parser_log.unknown[1].first, 2);
   ASSERT_EQ(a.parser_log.hits.size(), 1u);
   EXPECT_EQ(a.parser_log.hits[0].missing_nodes, std::vector<std::string>{"not_a_node_here"});
   EXPECT_EQ(a.partition.stage1_nodes, a.verdicts.size());

@@ -147,10 +147,22 @@ ParserLogResult apply_parser_log(const std::string& text, const std::string& pat
         targets.push_back(it->second);
       }
     } else if (s.nodes_from == "rule") {
-      const bool by_op = s.rule.rfind("op:", 0) == 0;
+      // `rule` may list several ids ("a, b": a rule and its other-version twin).
+      std::vector<std::string> ids;
+      for (size_t start = 0; start <= s.rule.size();) {
+        auto comma = s.rule.find(',', start);
+        if (comma == std::string::npos) comma = s.rule.size();
+        if (auto id = trim(s.rule.substr(start, comma - start)); !id.empty()) ids.push_back(id);
+        start = comma + 1;
+      }
+      auto matches = [&](const NodeVerdict& v, const Finding& f) {
+        for (const auto& id : ids)
+          if (id.rfind("op:", 0) == 0 ? v.op == id.substr(3) : f.rule_id == id) return true;
+        return false;
+      };
       for (size_t i = 0; i < verdicts.size(); ++i)
         for (const auto& f : verdicts[i].findings)
-          if (by_op ? verdicts[i].op == s.rule.substr(3) : f.rule_id == s.rule) {
+          if (matches(verdicts[i], f)) {
             hit.nodes.push_back(verdicts[i].name);
             targets.push_back(static_cast<int>(i));
             break;
