@@ -190,7 +190,7 @@ TEST(RuleRepro, WrittenFilesLoadAndSayHowToRunTheParser) {
   const auto rs = load_rules_all_versions("hailo10h");
   auto r = make_repro(rs, "neg-concat-rotate-half");
   ASSERT_TRUE(r);
-  const fs::path dir = fs::temp_directory_path() / "npusplit_repro_test";
+  const fs::path dir = fs::path(NPUSPLIT_BINARY_DIR) / "test_tmp" / "repro_written";
   fs::remove_all(dir);
   auto files = write_repro(*r, dir);
   ASSERT_EQ(files.size(), 3u);
@@ -424,7 +424,12 @@ struct LogModel {
 
 Analysis analyze_with_log(const onnx::ModelProto& m, const std::string& log, const std::string& target = "hailo8",
                           bool allow_suspect = false) {
-  const fs::path p = fs::temp_directory_path() / "npusplit_parser_log_test.log";
+  // One file per test: ctest runs tests in parallel processes.
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  static int serial = 0;
+  const fs::path p = fs::path(NPUSPLIT_BINARY_DIR) / "test_tmp" /
+                     (std::string("parser_log_") + info->name() + "_" + std::to_string(serial++) + ".log");
+  fs::create_directories(p.parent_path());
   write_file_atomic(p, log);
   AnalyzeOptions o;
   o.target = target;
@@ -635,7 +640,7 @@ TEST(ParserLog, CrashSitesMapToTheirRulesNodes) {
   {  // hailo10h at 5.3: Neg -> Concat is a suspect there; the 5.4 crash site confirms it
     auto r = make_repro(load_rules_all_versions("hailo10h"), "neg-concat-rotate-half-pre54");
     ASSERT_TRUE(r);
-    const fs::path p = fs::temp_directory_path() / "npusplit_neg.log";
+    const fs::path p = fs::path(NPUSPLIT_BINARY_DIR) / "test_tmp" / "parser_log_neg_pre54.log";
     write_file_atomic(p, "  File \"fuser.py\", line 1, in _handle_neg_feature_shuffle\n");
     AnalyzeOptions o;
     o.target = "hailo10h";

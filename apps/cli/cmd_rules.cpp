@@ -61,7 +61,7 @@ void add_repro(CLI::App& app, int& exit_code) {
   cmd->callback([&] {
     if (all == !rule.empty()) throw npusplit::Error("give a RULE or --all");
     if (!all) {
-      auto rs = load_rules(target.empty() ? "hailo8" : target, dfc);
+      (void)load_rules(target.empty() ? "hailo8" : target, dfc);  // a wrong --dfc is a one-line error
       std::string why;
       auto r = make_repro(load_rules_all_versions(target.empty() ? "hailo8" : target), rule, &why);
       if (!r) throw npusplit::Error(fmt::format("no repro for '{}': {}", rule, why));

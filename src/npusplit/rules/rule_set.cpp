@@ -143,6 +143,16 @@ RuleSet parse_rules(const std::string& text, const std::string& origin) {
 }
 
 namespace {
+// The embedded files parsed once per process (parsing YAML is the slow part of loading).
+const std::vector<RuleSet>& embedded_rule_sets() {
+  static const std::vector<RuleSet> sets = [] {
+    std::vector<RuleSet> v;
+    for (const auto& [name, text] : embedded_rule_files()) v.push_back(parse_rules(text, "rules/" + name));
+    return v;
+  }();
+  return sets;
+}
+
 std::vector<long> version_parts(const std::string& v) {
   std::vector<long> out;
   size_t i = 0;
@@ -208,8 +218,7 @@ std::vector<std::string> rule_ids(const RuleSet& rs) {
 
 std::vector<std::string> known_targets() {
   std::vector<std::string> out;
-  for (const auto& [name, text] : embedded_rule_files()) {
-    auto rs = parse_rules(text, name);
+  for (const auto& rs : embedded_rule_sets()) {
     out.push_back(rs.target);
     for (const auto& a : rs.aliases) out.push_back(a);
   }
@@ -229,8 +238,8 @@ RuleSet load_rules_all_versions(const std::string& target_or_path) {
   if (target_or_path.find('/') != std::string::npos || target_or_path.ends_with(".yaml"))
     return parse_rules(read_file(fs::path(target_or_path)), target_or_path);
   std::string names;
-  for (const auto& [name, text] : embedded_rule_files()) {
-    auto rs = parse_rules(text, "rules/" + name);
+  for (const auto& rs0 : embedded_rule_sets()) {
+    RuleSet rs = rs0;
     if (rs.target == target_or_path) return rs;
     for (const auto& a : rs.aliases)
       if (a == target_or_path) {
