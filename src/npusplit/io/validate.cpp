@@ -72,29 +72,30 @@ std::string dims_text(const google::protobuf::RepeatedField<int64_t>& dims) {
   return s + "]";
 }
 
-void validate_tensor(const TP& t, const std::string& what, const std::string& role) {
-  const std::string name = printable(t.name());
-  if (t.data_type() == TP::UNDEFINED) fail("{}: {} '{}' has no element type", what, role, name);
-  if (t.data_type() == TP::STRING) fail("{}: {} '{}' is a string tensor, which npusplit does not support", what, role, name);
+void validate_tensor(const TP& t, const std::string& what, const std::string& role_only) {
+  // "initializer 'w'", or just "tensor attribute of node 'n'" for an unnamed tensor.
+  const std::string role = t.name().empty() ? role_only : role_only + " '" + printable(t.name()) + "'";
+  if (t.data_type() == TP::UNDEFINED) fail("{}: {} has no element type", what, role);
+  if (t.data_type() == TP::STRING) fail("{}: {} is a string tensor, which npusplit does not support", what, role);
   auto numel = checked_numel({t.dims().data(), static_cast<size_t>(t.dims_size())});
-  if (!numel) fail("{}: {} '{}' has a negative or overflowing shape {}", what, role, name, dims_text(t.dims()));
+  if (!numel) fail("{}: {} has a negative or overflowing shape {}", what, role, dims_text(t.dims()));
   const auto bytes = raw_byte_size(t.data_type(), *numel);
-  if (!bytes) fail("{}: {} '{}' has an unsupported element type ({})", what, role, name, t.data_type());
+  if (!bytes) fail("{}: {} has an unsupported element type ({})", what, role, t.data_type());
   if (*bytes > kMaxTensorBytes)
-    fail("{}: {} '{}' declares {} of data (shape {}), above the {} limit", what, role, name, gib(*bytes),
+    fail("{}: {} declares {} of data (shape {}), above the {} limit", what, role, gib(*bytes),
          dims_text(t.dims()), gib(kMaxTensorBytes));
   if (t.data_location() == TP::EXTERNAL) return;  // checked when the external data is read
   if (t.has_raw_data()) {
     if (static_cast<int64_t>(t.raw_data().size()) != *bytes)
-      fail("{}: {} '{}' holds {} bytes of data, its shape {} needs {}", what, role, name, t.raw_data().size(),
+      fail("{}: {} holds {} bytes of data, its shape {} needs {}", what, role, t.raw_data().size(),
            dims_text(t.dims()), *bytes);
     return;
   }
   int64_t stored = 0, needed = 0;
   if (!typed_count(t, *numel, stored, needed))
-    fail("{}: {} '{}' has an unsupported element type ({})", what, role, name, t.data_type());
+    fail("{}: {} has an unsupported element type ({})", what, role, t.data_type());
   if (stored != needed)
-    fail("{}: {} '{}' holds {} values, its shape {} needs {}", what, role, name, stored, dims_text(t.dims()),
+    fail("{}: {} holds {} values, its shape {} needs {}", what, role, stored, dims_text(t.dims()),
          needed);
 }
 

@@ -10,9 +10,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/graph.h"
 #include "npusplit/runtime/ort_util.h"
+#include "npusplit/shapes/isolated_inference.h"
 
 namespace npusplit {
 
@@ -40,6 +42,10 @@ InputShapes parse_input_shapes(const std::vector<std::string>& specs) {
         }
       }
       if (dims.empty()) fail("--input-shape '{}': no dims given", spec);
+      const auto numel = checked_numel(dims);
+      if (!numel || *numel > kMaxTensorBytes / 8)
+        fail("--input-shape '{}': the shape is larger than npusplit accepts ({} GiB per tensor)", spec,
+             kMaxTensorBytes >> 30);
       out[spec.substr(0, eq)] = dims;
     }
   }
@@ -129,12 +135,9 @@ int constants_to_initializers(onnx::GraphProto& g) {
 ShapeMap infer_shapes(onnx::ModelProto& m) {
   auto* g = m.mutable_graph();
   g->clear_value_info();
-  try {
-    onnx::ShapeInferenceOptions opts{false, 0, true};
-    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(), opts);
-  } catch (const std::exception&) {
-    // Shape inference is best effort here; what it misses, ONNX Runtime supplies.
-  }
+  // Best effort (what it misses, folding and ONNX Runtime supply), in a child process: see
+  // isolated_inference.h for why.
+  infer_shapes_isolated(m);
   ShapeMap shapes;
   for (const auto& t : g->initializer()) shapes[t.name()] = tensor_info_of(t);
   for (const auto& v : g->input()) shapes.emplace(v.name(), tensor_info_of(v.type()));
