@@ -132,6 +132,8 @@ SplitResult split_model(const SplitOptions& o) {
   SplitResult r;
   AnalyzeOptions ao;
   ao.target = o.target;
+  ao.dfc = o.dfc;
+  ao.parser_log = o.parser_log;
   ao.input_shapes = o.input_shapes;
   ao.allow_suspect = o.allow_suspect;
   // Copies of the weights are what bounds memory on the large variants: keep the loaded model
@@ -283,6 +285,9 @@ SplitResult split_model(const SplitOptions& o) {
   m["schema"] = "npusplit.split/1";
   m["source"] = {{"model", o.model.string()}, {"summary", summary_json(a.summary)}};
   m["target"] = {{"name", a.rules.target}, {"hw_arch", a.rules.hw_arch}, {"dfc", a.rules.dfc}};
+  if (!a.parser_log_path.empty())
+    m["parser_log"] = {{"file", a.parser_log_path}, {"findings_added", a.parser_log.findings_added},
+                       {"unknown_lines", a.parser_log.unknown.size()}};
   m["input_shapes_notes"] = a.resolved.notes;
   m["cut"] = {{"mode", o.cut.empty() ? "auto" : "manual"},
               {"packed", o.pack},
@@ -388,7 +393,8 @@ SplitResult split_model(const SplitOptions& o) {
 std::string split_text(const SplitResult& r) {
   const auto& a = r.analysis;
   std::string out;
-  out += fmt::format("split {} for {}\n", a.summary.path, a.rules.target);
+  out += fmt::format("split {} for {} (DFC {} rules)\n", a.summary.path, a.rules.target, a.rules.dfc);
+  out += parser_log_report(a.parser_log);
   for (const auto& n : a.resolved.notes) out += "note: " + n + "\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : r.manifest["crossing"])

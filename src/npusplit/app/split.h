@@ -21,6 +21,8 @@ struct SplitOptions {
   std::filesystem::path out_dir;
   std::string stem;                    // output file stem (default: the model's)
   std::string target = "hailo8";
+  std::string dfc;                     // --dfc (empty = newest documented)
+  std::string parser_log;              // --parser-log FILE: a failed parser run to learn from
   std::vector<std::string> cut;        // empty = auto
   std::string feature_name = "hailo_stage1_feat";
   bool pack = false;
