@@ -94,6 +94,8 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--image", images, "with --verify: images to verify on");
   cmd->add_option("--random", o.verify_random, "with --verify: seeded random inputs")->capture_default_str();
   cmd->add_option("--tolerance", o.tolerance, "with --verify: max abs diff allowed")->capture_default_str();
+  cmd->add_option("--stage1-opset", o.stage1_opset,
+                  "write stage1 at this opset (default: the model's, converted into the target parser's range)");
   cmd->add_flag("--json", as_json, "print the manifest");
   cmd->callback([&] {
     o.model = model;

@@ -30,6 +30,14 @@ struct SplitOptions {
   int verify_random = 2;
   std::vector<std::string> verify_images;
   double tolerance = 0.0;
+  int stage1_opset = 0;                // 0: the model's, moved into the target's opset range
+};
+
+// What split did to stage1's opset (converted only when outside the target parser's range).
+struct Stage1Opset {
+  int64_t model = 0, written = 0;
+  std::string reason;                  // why it was converted (empty: not converted)
+  std::optional<VerifyReport> check;   // converted vs unconverted stage1 in ONNX Runtime
 };
 
 struct SplitResult {
@@ -37,6 +45,7 @@ struct SplitResult {
   Analysis analysis;                   // of the (rewritten, folded) model that was cut
   StageModels stages;
   std::vector<NodeVerdict> stage1_verdicts;  // `check` of stage1 alone
+  Stage1Opset stage1_opset;
   nlohmann::json manifest;
   std::optional<VerifyReport> verify;
   std::vector<std::string> warnings;

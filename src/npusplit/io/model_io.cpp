@@ -8,6 +8,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -21,10 +22,11 @@ namespace npusplit {
 
 int max_supported_ir_version() { return onnx::IR_VERSION; }
 
+// Capped at 24: the opset-dependent forms the rules, passes and splitter know.
 int max_supported_opset() {
   const auto& map = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto it = map.find(onnx::ONNX_DOMAIN);
-  return it == map.end() ? 17 : it->second.second;
+  return std::min(it == map.end() ? 17 : it->second.second, 24);
 }
 
 std::string read_file(const fs::path& path) {

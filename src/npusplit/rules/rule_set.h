@@ -2,6 +2,7 @@
 // A target's parser rules, loaded from rules/<target>.yaml (schema: docs/rules-schema.md).
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -27,8 +28,17 @@ struct OpRule {
   std::set<std::string> skip_defaults;
 };
 
+// The default-domain opsets the target's parser is documented or measured to take; `split`
+// converts stage1 into this range when the model is outside it.
+struct OpsetRange {
+  int min = 7, max = 24;
+  std::string evidence, source, note;
+  bool contains(int64_t v) const { return v >= min && v <= max; }
+};
+
 struct RuleSet {
   std::string target, hw_arch, dfc, origin;
+  OpsetRange opset;
   std::vector<std::string> aliases;
   std::vector<Constraint> defaults;
   OpRule unknown_op;
