@@ -39,12 +39,6 @@ fs::path opset_copy(const fs::path& original, const Case& c) {
   return p;
 }
 
-bool is_dinov3(const std::string& f) {
-  for (const char* v : {"deimv2_s", "deimv2_m", "deimv2_l", "deimv2_x"})
-    if (f.rfind(v, 0) == 0) return true;
-  return false;
-}
-
 // node name -> rule ids of its findings (accepted nodes map to an empty set).
 std::map<std::string, std::set<std::string>> findings_by_node(const Analysis& a) {
   std::map<std::string, std::set<std::string>> m;
@@ -105,8 +99,7 @@ TEST_P(AtNewerOpset, SplitAndSplitFixAreBitExactWithACleanOpset17Stage1) {
     o.out_dir = test::temp_dir("opset_acceptance_" + tag + (fix ? "_fix" : ""));
     o.fix = fix;
     o.verify = true;
-    o.verify_random = 1;
-    if (!is_dinov3(GetParam().file)) o.verify_images = {test::shared_image("chelsea.png").string()};
+    o.verify_random = 1;  // (the opset-17 acceptance verifies on the photos too)
     const auto r = split_model(o);
     ASSERT_TRUE(r.verify.has_value());
     EXPECT_TRUE(r.verify->ok);
@@ -129,11 +122,12 @@ TEST_P(AtNewerOpset, SplitAndSplitFixAreBitExactWithACleanOpset17Stage1) {
       ASSERT_FALSE(r.warnings.empty());
       EXPECT_NE(r.manifest["warnings"].dump().find("AveragePool (19 -> 11)"), std::string::npos) << r.manifest["warnings"];
     }
-    // The same cut as the opset-17 model's.
+    // The same cut as the opset-17 model's (without --fix: the test above).
+    if (!fix) continue;
     SplitOptions o17 = o;
     o17.model = original;
     o17.verify = false;
-    o17.out_dir = test::temp_dir("opset_acceptance_" + tag + (fix ? "_fix17" : "_17"));
+    o17.out_dir = test::temp_dir("opset_acceptance_" + tag + "_fix17");
     const auto r17 = split_model(o17);
     EXPECT_EQ(crossing(r), crossing(r17));
     EXPECT_EQ(r.manifest["stage1"]["nodes"], r17.manifest["stage1"]["nodes"]);
