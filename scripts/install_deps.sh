@@ -13,7 +13,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libopencv-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  xz-utils unzip python3-pip
+  libssl-dev xz-utils unzip python3-pip
 )
 me=${0##*/}
 die() { echo "$me: error: $*" >&2; exit 1; }

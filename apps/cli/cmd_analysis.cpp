@@ -11,6 +11,7 @@
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/json_text.h"
 #include "npusplit/rules/rule_set.h"
 
 namespace npusplit::cli {
@@ -35,7 +36,7 @@ void add_info(CLI::App& app, int& exit_code) {
     j["nodes_after_folding"] = a.resolved.model.graph().node_size();
     j["notes"] = a.resolved.notes;
     if (as_json) {
-      std::cout << j.dump(2) << "\n";
+      std::cout << dump_json(j);
     } else {
       const auto& s = a.summary;
       std::cout << fmt::format("{}\n  size {}, IR version {}, producer '{}'\n", s.path, human_bytes(double(s.file_bytes)),
@@ -68,7 +69,7 @@ void add_check(CLI::App& app, int& exit_code) {
     o.input_shapes = parse_input_shapes(shapes);
     o.keep_original = false;
     auto a = analyze(model, o);
-    if (as_json) std::cout << check_json(a).dump(2) << "\n";
+    if (as_json) std::cout << dump_json(check_json(a));
     else std::cout << check_text(a, all);
     exit_code = check_exit_code(a);
   });
@@ -106,7 +107,7 @@ void add_split(CLI::App& app, int& exit_code) {
     o.fix_passes = split_commas(passes);
     if (!o.fix_passes.empty()) o.fix = true;
     auto r = split_model(o);
-    if (as_json) std::cout << r.manifest.dump(2) << "\n";
+    if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << split_text(r);
     exit_code = (r.verify && !r.verify->ok) ? 1 : 0;
   });
@@ -134,7 +135,7 @@ void add_verify(CLI::App& app, int& exit_code) {
     auto cases = make_verify_cases(m0, parse_input_shapes(shapes), random, images);
     if (cases.empty()) throw npusplit::Error("nothing to verify: give --random N > 0 or --image FILE");
     auto r = verify_split(m0, m1, m2, cases, tol);
-    if (as_json) std::cout << verify_json(r).dump(2) << "\n";
+    if (as_json) std::cout << dump_json(verify_json(r));
     else std::cout << verify_text(r);
     exit_code = r.ok ? 0 : 1;
   });

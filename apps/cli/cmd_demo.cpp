@@ -14,6 +14,7 @@
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/json_text.h"
 
 namespace npusplit::cli {
 
@@ -82,7 +83,7 @@ void add_demo(CLI::App& app, int& exit_code) {
     draw_detections(annotated, dets);
     const fs::path png = dir / "demo_detections.png";
     write_image(png, annotated);
-    write_file_atomic(dir / "demo_detections.json", detections_json(dets).dump(2) + "\n");
+    write_file_atomic(dir / "demo_detections.json", dump_json(detections_json(dets)));
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : dets)
       rows.push_back({d.label, fmt::format("{:.2f}", d.score), fmt::format("{:.0f},{:.0f},{:.0f},{:.0f}", d.x1, d.y1, d.x2, d.y2)});

@@ -23,9 +23,11 @@
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
+#include "npusplit/io/atomic_output.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/json_text.h"
 #include "npusplit/runtime/stage.h"
 
 namespace npusplit::cli {
@@ -581,11 +583,7 @@ void add_run(CLI::App& app, int& exit_code) {
                             {"frames", frames_json}};
       std::error_code ec;
       fs::create_directories(out_dir, ec);
-      {
-        std::ofstream f(json_path);
-        f << doc.dump(2) << "\n";
-        if (!f) fail("{}: cannot write", json_path.string());
-      }
+      write_file_atomic(json_path, dump_json(doc));
       const Dist dpre = dist_of(pre), ds1 = dist_of(s1), ds2 = dist_of(s2), dpost = dist_of(post), dt = dist_of(tot);
       summary["inputs"].push_back({{"input", spec},
                                    {"frames", n},
@@ -612,7 +610,7 @@ void add_run(CLI::App& app, int& exit_code) {
         std::cout << fmt::format("  detections: {}\n", json_path.string());
       }
     }
-    if (as_json) std::cout << summary.dump(2) << "\n";
+    if (as_json) std::cout << dump_json(summary);
     exit_code = 0;
   });
 }
@@ -652,7 +650,7 @@ void add_bench(CLI::App& app, int& exit_code) {
       const int threads = ma.threads > 0 ? ma.threads : std::max(1, int(std::thread::hardware_concurrency()) / 2);
       results.push_back(bench_pipelined(*b.pipeline, feed, frames, warmup, threads));
     }
-    if (as_json) std::cout << bench_json(what, results).dump(2) << "\n";
+    if (as_json) std::cout << dump_json(bench_json(what, results));
     else std::cout << bench_text(what, backends, results);
     exit_code = 0;
   });

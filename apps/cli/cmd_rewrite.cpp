@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "npusplit/app/fix.h"
 #include "npusplit/app/prepare.h"
+#include "npusplit/report/json_text.h"
 
 namespace npusplit::cli {
 
@@ -44,7 +45,7 @@ void add_fix(CLI::App& app, int& exit_code) {
     o.verify_images = images;
     if (tol >= 0) o.tolerance = tol;
     auto r = fix_model(o);
-    if (as_json) std::cout << fix_json(r, o).dump(2) << "\n";
+    if (as_json) std::cout << dump_json(fix_json(r, o));
     else std::cout << fix_text(r, o);
     exit_code = (r.verify && !r.verify->ok) ? 1 : 0;
   });

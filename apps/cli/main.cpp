@@ -1,6 +1,7 @@
 // npusplit: a thin command line over the npusplit library.
 #include <fmt/format.h>
 
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -11,6 +12,8 @@
 
 int main(int argc, char** argv) {
   // NPUSPLIT_LOG=debug traces the phases (folding rounds, passes) on stderr.
+  // Logs go to stderr: stdout carries the tables and --json documents.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("npusplit"));
   spdlog::set_level(spdlog::level::warn);
   if (const char* lvl = std::getenv("NPUSPLIT_LOG")) spdlog::set_level(spdlog::level::from_str(lvl));
   spdlog::set_pattern("npusplit: %l: [%S.%e] %v");
@@ -34,11 +37,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
-  } catch (const npusplit::Error& e) {
-    std::cerr << "npusplit: error: " << e.what() << "\n";
-    return 2;
   } catch (const std::exception& e) {
-    std::cerr << "npusplit: error: " << e.what() << "\n";
+    std::cerr << "npusplit: error: " << npusplit::describe_exception(e) << "\n";
+    return 2;
+  } catch (...) {
+    std::cerr << "npusplit: error: unexpected internal error\n";
     return 2;
   }
   return exit_code;

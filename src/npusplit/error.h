@@ -19,3 +19,15 @@ template <typename... Args>
 }
 
 }  // namespace npusplit
+
+namespace npusplit {
+
+// Any exception in the user's terms, on one line: npusplit's own errors as they are; library
+// exceptions (allocation failures, ONNX Runtime, file system, JSON, YAML) translated, without
+// library internals ("basic_string::_M_create", ORT's source paths). The CLI prints this as
+// "npusplit: error: <text>" and exits 2.
+std::string describe_exception(const std::exception& e);
+// ORT/library text cleaned of source locations and C++ signatures, first line only.
+std::string clean_library_message(std::string msg);
+
+}  // namespace npusplit

@@ -1,5 +1,7 @@
 #include "npusplit/analysis/cost.h"
 
+#include "npusplit/base/checked_math.h"
+
 namespace npusplit {
 
 namespace {
@@ -18,33 +20,35 @@ int64_t node_flops(const Graph& g, const ShapeMap& s, int i) {
   const std::string& op = n.op_type();
   if (n.output_size() == 0) return 0;
   const int64_t out = numel_of(s, n.output(0));
+  // Saturating arithmetic throughout: shapes come from the model file, and a hostile one must
+  // give a huge figure, never an overflow.
   if (op == "Conv" || op == "ConvTranspose") {
     const auto* w = info_of(s, n.input(1));
     if (!w || !w->is_static() || w->dims.size() < 3) return 0;
     int64_t k = 1;
-    for (size_t d = 1; d < w->dims.size(); ++d) k *= w->dims[d];  // Cin/group * kh * kw
-    if (op == "ConvTranspose") return 2 * numel_of(s, n.input(0)) * w->dims[1] * (k / w->dims[1]);
-    return 2 * out * k;
+    for (size_t d = 1; d < w->dims.size(); ++d) k = sat_mul(k, w->dims[d]);  // Cin/group * kh * kw
+    if (op == "ConvTranspose") return sat_mul(sat_mul(2, numel_of(s, n.input(0))), k);
+    return sat_mul(sat_mul(2, out), k);
   }
   if (op == "MatMul" || op == "Gemm") {
     const auto* a = info_of(s, n.input(0));
     if (!a || !a->is_static() || a->dims.empty()) return 0;
     int64_t kdim = a->dims.back();
     if (op == "Gemm" && attr_int(n, "transA", 0)) kdim = a->dims.front();
-    return 2 * out * kdim;
+    return sat_mul(sat_mul(2, out), kdim);
   }
   if (op == "Shape" || op == "Reshape" || op == "Identity" || op == "Squeeze" || op == "Unsqueeze" ||
       op == "Flatten" || op == "Constant")
     return 0;
-  if (op == "Softmax" || op == "LayerNormalization" || op == "GridSample") return 5 * out;
+  if (op == "Softmax" || op == "LayerNormalization" || op == "GridSample") return sat_mul(5, out);
   if (op.rfind("Reduce", 0) == 0 || op == "GlobalAveragePool" || op == "GlobalMaxPool")
     return numel_of(s, n.input(0));
   if (op == "AveragePool" || op == "MaxPool") {
     auto k = attr_ints(n, "kernel_shape");
     int64_t kk = 1;
     if (k)
-      for (auto x : *k) kk *= x;
-    return out * kk;
+      for (auto x : *k) kk = sat_mul(kk, x);
+    return sat_mul(out, kk);
   }
   return out;  // elementwise and data movement: one op per output element
 }
@@ -64,8 +68,8 @@ int64_t parameter_count(const onnx::GraphProto& g) {
   int64_t n = 0;
   for (const auto& t : g.initializer()) {
     int64_t k = 1;
-    for (auto d : t.dims()) k *= d;
-    n += k;
+    for (auto d : t.dims()) k = sat_mul(k, d);
+    n = sat_add(n, k);
   }
   return n;
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "npusplit/analysis/cost.h"
+#include "npusplit/base/checked_math.h"
 #include "npusplit/io/model_io.h"
 
 namespace npusplit {
@@ -41,7 +42,7 @@ void judge(Analysis& a, bool partition) {
   a.verdicts = evaluate_graph(a.rules, g, a.resolved.shapes);
   a.flops = graph_flops(g, a.resolved.shapes);
   a.total_flops = 0;
-  for (auto f : a.flops) a.total_flops += f;
+  for (auto f : a.flops) a.total_flops = sat_add(a.total_flops, f);
   a.timings.check_ms = ms_since(t0);
   if (partition) {
     t0 = std::chrono::steady_clock::now();

@@ -79,7 +79,9 @@ FixResult fix_model(const FixOptions& o) {
     r.after = figures_of(after);
   } else {
     r.after = r.before;
-    write_file_atomic(o.out, read_file(o.model));  // "no rewrite applied": OUT is a copy
+    // "No rewrite applied": OUT is the loaded model written anew, its external data inlined,
+    // never a byte copy (a copy would point at data files that are not beside it).
+    save_model(load_model(o.model), o.out);
     if (o.verify) {
       auto cases = make_verify_cases(original, o.input_shapes, o.verify_random, o.verify_images);
       r.verify = verify_equivalent(original, original, cases, r.tolerance);

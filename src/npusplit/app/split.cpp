@@ -6,11 +6,13 @@
 #include <fstream>
 #include <cmath>
 
+#include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/json_text.h"
 #include "npusplit/runtime/ort_util.h"
 #include "npusplit/split/opset_convert.h"
 
@@ -87,7 +89,7 @@ json stage_stats(const Analysis& a, bool stage1) {
   int nodes = 0;
   int64_t flops = 0;
   for (size_t i = 0; i < a.flops.size(); ++i)
-    if (bool(a.partition.stage1[i]) == stage1) ++nodes, flops += a.flops[i];
+    if (bool(a.partition.stage1[i]) == stage1) ++nodes, flops = sat_add(flops, a.flops[i]);
   return {{"nodes", nodes}, {"flops", flops}};
 }
 
@@ -342,11 +344,15 @@ SplitResult split_model(const SplitOptions& o) {
   m["warnings"] = r.warnings;
   if (!r.pack_ranges.empty()) m["cut"]["packed_value_ranges"] = r.pack_ranges;
   if (r.verify) m["verify"] = verify_json(*r.verify);
-  r.manifest = m;
 
-  save_model(r.stages.stage1, r.stage1_path);
-  save_model(r.stages.stage2, r.stage2_path);
-  write_file_atomic(r.manifest_path, m.dump(2) + "\n");
+  // One set: both stages, then the manifest that names them with their hashes. An interrupted
+  // split leaves the previous set; a reader can tell a stage that does not belong to its manifest.
+  OutputSet files;
+  m["stage1"]["sha256"] = files.add_model(r.stage1_path, r.stages.stage1);
+  m["stage2"]["sha256"] = files.add_model(r.stage2_path, r.stages.stage2);
+  r.manifest = m;
+  files.add_bytes(r.manifest_path, dump_json(m));
+  files.commit();
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "npusplit/error.h"
+#include "npusplit/io/atomic_output.h"
 
 namespace npusplit {
 
@@ -57,16 +58,17 @@ void draw_detections(cv::Mat& img, const std::vector<Detection>& dets) {
 }
 
 void write_image(const std::filesystem::path& path, const cv::Mat& img) {
-  std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) fail("{}: cannot create the folder: {}", path.parent_path().string(), ec.message());
+  // Encoded in memory, then written through the atomic writer like every other output.
+  std::vector<uchar> buf;
   bool ok = false;
   try {
-    ok = cv::imwrite(path.string(), img);
+    std::string ext = path.extension().string();
+    ok = cv::imencode(ext.empty() ? ".png" : ext, img, buf);
   } catch (const cv::Exception& e) {
-    fail("{}: cannot write the image: {}", path.string(), e.msg);
+    fail("{}: cannot encode the image: {}", path.string(), e.msg);
   }
-  if (!ok) fail("{}: cannot write the image", path.string());
+  if (!ok) fail("{}: cannot encode the image", path.string());
+  write_file_atomic(path, std::string(buf.begin(), buf.end()));
 }
 
 }  // namespace npusplit

@@ -6,18 +6,36 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <spdlog/spdlog.h>
+
+#include "npusplit/base/stderr_capture.h"
+#include "npusplit/base/text.h"
 #include "npusplit/error.h"
 
 namespace npusplit {
 
 cv::Mat read_image(const std::string& path) {
-  if (!std::filesystem::exists(path)) fail("{}: no such file", path);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail("{}: no such file", path);
+  if (!std::filesystem::is_regular_file(path, ec)) fail("{}: not a regular file", path);
   cv::Mat img;
-  try {
-    img = cv::imread(path, cv::IMREAD_COLOR);
-  } catch (const cv::Exception&) {
+  std::string library_text;
+  {
+    // libpng (inside OpenCV) prints its own warnings and errors: they become part of
+    // npusplit's message (errors) or a debug note (warnings such as "iCCP: known incorrect
+    // sRGB profile"), never a stray line on stderr.
+    StderrCapture capture;
+    try {
+      img = cv::imread(path, cv::IMREAD_COLOR);
+    } catch (const cv::Exception&) {
+    }
+    library_text = capture.finish();
   }
-  if (img.empty()) fail("{}: not a readable image", path);
+  for (auto& c : library_text)
+    if (c == '\n') c = ';';
+  if (img.empty())
+    fail("{}: not a readable image{}", path, library_text.empty() ? "" : " (" + printable(library_text) + ")");
+  if (!library_text.empty()) spdlog::debug("{}: {}", path, printable(library_text));
   return img;
 }
 

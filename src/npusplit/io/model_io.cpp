@@ -6,6 +6,7 @@
 #include <onnx/defs/schema.h>
 #include <fcntl.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +15,10 @@
 #include <random>
 #include <sstream>
 
+#include "npusplit/base/checked_math.h"
+#include "npusplit/base/text.h"
 #include "npusplit/error.h"
+#include "npusplit/io/validate.h"
 
 namespace fs = std::filesystem;
 
@@ -29,15 +33,42 @@ int max_supported_opset() {
   return std::min(it == map.end() ? 17 : it->second.second, 24);
 }
 
-std::string read_file(const fs::path& path) {
+namespace {
+// Opens PATH for reading only if it is a regular file: a FIFO, device or folder named as a
+// model must give an error, not a hang. O_NONBLOCK keeps open() of a FIFO from blocking.
+int open_regular_file(const fs::path& path, const std::string& what, int64_t& size) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) fail("{}: no such file", path.string());
-  if (fs::is_directory(path, ec)) fail("{}: is a directory, not a file", path.string());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open for reading", path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  if (!fs::exists(path, ec)) fail("{}: no such file", what);
+  if (fs::is_directory(path, ec)) fail("{}: is a directory, not a file", what);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) fail("{}: cannot open for reading", what);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail("{}: not a regular file", what);
+  }
+  size = st.st_size;
+  return fd;
+}
+}  // namespace
+
+std::string read_file(const fs::path& path) {
+  const std::string what = path.string();
+  int64_t size = 0;
+  const int fd = open_regular_file(path, what, size);
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      ::close(fd);
+      fail("{}: read failed", what);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 int64_t default_opset(const onnx::ModelProto& m) {
@@ -47,79 +78,80 @@ int64_t default_opset(const onnx::ModelProto& m) {
 }
 
 namespace {
-void validate_model(const onnx::ModelProto& m, const std::string& what);
+// Everything after parsing, in the order that keeps each step safe: the header, then every
+// declared size and name (validate_graph), then external data read from inside the model's
+// folder, then onnx's checker (which trusts sizes), and only then may shape inference, ONNX
+// Runtime or the rules see the model.
+void finish_loading(onnx::ModelProto& m, const std::string& what, const std::optional<fs::path>& model_dir,
+                    int64_t file_bytes) {
+  validate_header(m, what);
+  validate_graph(m, what);
+  int64_t budget = kMaxTensorBytes - file_bytes;
+  const auto inline_all = [&](onnx::TensorProto& t) {
+    if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
+    if (!model_dir) fail("{}: tensor '{}' has external data, but the model was given without a folder", what, printable(t.name()));
+    inline_external_tensor(t, *model_dir, what, budget);
+  };
+  std::function<void(onnx::GraphProto&)> walk = [&](onnx::GraphProto& g) {
+    for (auto& t : *g.mutable_initializer()) inline_all(t);
+    for (auto& n : *g.mutable_node())
+      for (auto& a : *n.mutable_attribute()) {
+        if (a.has_t()) inline_all(*a.mutable_t());
+        for (auto& t : *a.mutable_tensors()) inline_all(t);
+        if (a.has_g()) walk(*a.mutable_g());
+        for (auto& sg : *a.mutable_graphs()) walk(sg);
+      }
+  };
+  walk(*m.mutable_graph());
+  // onnx's checker wants a `shape` field on every graph input and output; ONNX Runtime and
+  // many exporters do without it on outputs. An empty one is added for the checker only (it
+  // does no shape inference here) and taken away again, so the model is judged as written.
+  std::vector<onnx::TypeProto_Tensor*> shapeless;
+  for (auto* list : {m.mutable_graph()->mutable_input(), m.mutable_graph()->mutable_output()})
+    for (auto& v : *list)
+      if (v.type().has_tensor_type() && !v.type().tensor_type().has_shape())
+        shapeless.push_back(v.mutable_type()->mutable_tensor_type());
+  for (auto* t : shapeless) t->mutable_shape();
+  try {
+    check_model(m, what);
+  } catch (...) {
+    for (auto* t : shapeless) t->clear_shape();
+    throw;
+  }
+  for (auto* t : shapeless) t->clear_shape();
 }
+}  // namespace
 
-onnx::ModelProto parse_model_bytes(const std::string& bytes, const std::string& what) {
+onnx::ModelProto parse_model_bytes(const std::string& bytes, const std::string& what,
+                                   const std::optional<fs::path>& model_dir) {
   if (bytes.empty()) fail("{}: empty file, not an ONNX model", what);
+  if (static_cast<int64_t>(bytes.size()) >= kMaxTensorBytes)
+    fail("{}: larger than 2 GiB, protobuf's limit for one ONNX file", what);
   onnx::ModelProto m;
   google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
   google::protobuf::io::CodedInputStream coded(&raw);
   coded.SetTotalBytesLimit(INT32_MAX);
   if (!m.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
     fail("{}: not a valid ONNX protobuf (corrupt or truncated file)", what);
-  validate_model(m, what);
+  finish_loading(m, what, model_dir, static_cast<int64_t>(bytes.size()));
   return m;
 }
 
-namespace {
-void validate_model(const onnx::ModelProto& m, const std::string& what) {
-  if (!m.has_graph() || (m.graph().node_size() == 0 && m.graph().output_size() == 0))
-    fail("{}: the ONNX model has no graph", what);
-  if (m.ir_version() <= 0) fail("{}: not an ONNX model (no IR version)", what);
-  if (m.ir_version() > max_supported_ir_version())
-    fail("{}: ONNX IR version {} is newer than supported (max {})", what, m.ir_version(),
-         max_supported_ir_version());
-  const int64_t opset = default_opset(m);
-  if (opset < 0) fail("{}: the model imports no default-domain opset", what);
-  if (opset > max_supported_opset())
-    fail("{}: opset {} is newer than supported (max {}); re-export with opset <= {}", what, opset,
-         max_supported_opset(), max_supported_opset());
-  if (opset < 7) fail("{}: opset {} is older than supported (min 7)", what, opset);
-}
-}  // namespace
-
-namespace {
-// Moves tensors stored in external files into the proto, so later stages see one self-
-// contained model (the DEIMv2 exports are < 2 GB, the protobuf limit).
-void inline_external_data(onnx::TensorProto& t, const fs::path& base, const std::string& what) {
-  if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
-  std::string location;
-  int64_t offset = 0, length = -1;
-  for (const auto& kv : t.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    if (kv.key() == "offset") offset = std::stoll(kv.value());
-    if (kv.key() == "length") length = std::stoll(kv.value());
-  }
-  const fs::path file = base / location;
-  std::ifstream in(file, std::ios::binary);
-  if (location.empty() || !in)
-    fail("{}: external data file '{}' for tensor '{}' is missing", what, location, t.name());
-  in.seekg(0, std::ios::end);
-  const int64_t size = in.tellg();
-  if (length < 0) length = size - offset;
-  if (offset + length > size)
-    fail("{}: external data file '{}' is shorter than tensor '{}' needs", what, location, t.name());
-  std::string buf(static_cast<size_t>(length), '\0');
-  in.seekg(offset);
-  in.read(buf.data(), length);
-  t.set_raw_data(std::move(buf));
-  t.clear_external_data();
-  t.set_data_location(onnx::TensorProto::DEFAULT);
-}
-}  // namespace
-
 onnx::ModelProto load_model(const fs::path& path) {
   const std::string what = path.string();
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail("{}: no such file", what);
-  if (fs::is_directory(path, ec)) fail("{}: is a directory, not a file", what);
-  if (fs::file_size(path, ec) == 0) fail("{}: empty file, not an ONNX model", what);
+  int64_t size = 0;
+  const int fd = open_regular_file(path, what, size);
+  if (size == 0) {
+    ::close(fd);
+    fail("{}: empty file, not an ONNX model", what);
+  }
+  if (size >= kMaxTensorBytes) {
+    ::close(fd);
+    fail("{}: larger than 2 GiB, protobuf's limit for one ONNX file", what);
+  }
   // Parsed straight from the file: no second in-memory copy of a large model.
   onnx::ModelProto m;
   {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) fail("{}: cannot open for reading", what);
     google::protobuf::io::FileInputStream raw(fd);
     raw.SetCloseOnDelete(true);
     google::protobuf::io::CodedInputStream coded(&raw);
@@ -127,57 +159,8 @@ onnx::ModelProto load_model(const fs::path& path) {
     if (!m.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
       fail("{}: not a valid ONNX protobuf (corrupt or truncated file)", what);
   }
-  validate_model(m, what);
-  const fs::path base = path.parent_path();
-  for (auto& t : *m.mutable_graph()->mutable_initializer()) inline_external_data(t, base, what);
-  for (auto& n : *m.mutable_graph()->mutable_node())
-    for (auto& a : *n.mutable_attribute())
-      if (a.has_t()) inline_external_data(*a.mutable_t(), base, what);
+  finish_loading(m, what, path.parent_path().empty() ? fs::path(".") : path.parent_path(), size);
   return m;
-}
-
-namespace {
-// Writes through WRITE into a temporary file beside PATH, then renames it into place, so a
-// reader never sees a half-written file and a failure leaves nothing behind.
-void write_atomically(const fs::path& path, const std::function<bool(int fd)>& write) {
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  std::random_device rd;
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail("{}: cannot write (folder missing or not writable)", path.string());
-  bool ok = write(fd);
-  ok &= ::close(fd) == 0;
-  if (!ok) {
-    fs::remove(tmp, ec);
-    fail("{}: write failed (too large, or disk full)", path.string());
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    fail("{}: cannot move the finished file into place", path.string());
-  }
-}
-}  // namespace
-
-void write_file_atomic(const fs::path& path, const std::string& bytes) {
-  write_atomically(path, [&](int fd) {
-    for (size_t done = 0; done < bytes.size();) {
-      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n <= 0) return false;
-      done += static_cast<size_t>(n);
-    }
-    return true;
-  });
-}
-
-void save_model(const onnx::ModelProto& m, const fs::path& path) {
-  // Serialized straight into the file (no second in-memory copy of the weights), through
-  // protobuf's large-buffer file writer.
-  write_atomically(path, [&](int fd) {
-    google::protobuf::io::FileOutputStream out(fd, 1 << 20);
-    return m.SerializeToZeroCopyStream(&out) && out.Flush();
-  });
 }
 
 void check_model(const onnx::ModelProto& m, const std::string& what) {

@@ -2,19 +2,19 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "npusplit/base/checked_math.h"
+
 namespace npusplit {
 
 int64_t TensorInfo::numel() const {
   if (!is_static()) return -1;
-  int64_t n = 1;
-  for (auto d : dims) n *= d;
-  return n;
+  return checked_numel(dims).value_or(-1);  // -1 also when the declared dims overflow
 }
 
 int64_t TensorInfo::bytes() const {
   const int64_t n = numel();
   const int64_t s = dtype_size(dtype);
-  return (n < 0 || s <= 0) ? -1 : n * s;
+  return (n < 0 || s <= 0) ? -1 : checked_mul(n, s).value_or(-1);
 }
 
 int64_t dtype_size(int32_t dtype) {

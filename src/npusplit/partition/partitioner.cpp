@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "npusplit/analysis/cost.h"
+#include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
 
 namespace npusplit {
@@ -29,10 +30,10 @@ void finish_partition(const PartitionInput& in, Partition& p) {
   p.stage1_nodes = 0;
   std::set<std::string> crossing, s2_inputs;
   for (int i : g.topo_order()) {
-    p.total_flops += in.flops[i];
+    p.total_flops = sat_add(p.total_flops, in.flops[i]);
     const auto& n = g.node(i);
     if (p.stage1[i]) {
-      p.stage1_flops += in.flops[i];
+      p.stage1_flops = sat_add(p.stage1_flops, in.flops[i]);
       ++p.stage1_nodes;
       for (const auto& o : n.output()) {
         if (o.empty() || crossing.count(o)) continue;
@@ -41,7 +42,7 @@ void finish_partition(const PartitionInput& in, Partition& p) {
         if (read_by_host) {
           crossing.insert(o);
           p.crossing.push_back(o);
-          p.crossing_bytes += std::max<int64_t>(tensor_bytes(in.shapes, o), 0);
+          p.crossing_bytes = sat_add(p.crossing_bytes, tensor_bytes(in.shapes, o));
         }
       }
     } else {
@@ -85,7 +86,7 @@ Partition auto_partition(const PartitionInput& in) {
       int64_t out_bytes = 0;
       for (const auto& o : n.output()) {
         for (int c : g.consumers(o)) sink &= !p.stage1[c];
-        out_bytes += std::max<int64_t>(tensor_bytes(in.shapes, o), 0);
+        out_bytes = sat_add(out_bytes, tensor_bytes(in.shapes, o));
       }
       if (!sink) continue;
       // Inputs that would newly cross (not crossing already for another host reader).
@@ -96,7 +97,7 @@ Partition auto_partition(const PartitionInput& in) {
         if (g.is_graph_input(x)) continue;
         bool already = g.is_graph_output(x);
         for (int c : g.consumers(x)) already |= (c != i && !p.stage1[c]);
-        if (!already) in_bytes += std::max<int64_t>(tensor_bytes(in.shapes, x), 0);
+        if (!already) in_bytes = sat_add(in_bytes, tensor_bytes(in.shapes, x));
       }
       // Reshape-like ops cost nothing on the host and the parser absorbs them (so they make
       // poor end nodes): move them whenever the transfer does not grow.

@@ -82,11 +82,6 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-std::string first_line(std::string s) {
-  if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
-  return s;
-}
-
 GraphOptimizationLevel opt_level(int v) {
   switch (v) {
     case 0: return ORT_DISABLE_ALL;
@@ -122,7 +117,7 @@ class OrtStage final : public Stage {
       if (o.allow_spinning && o.stop_spinning_after_run) so.AddConfigEntry("session.force_spinning_stop", "1");
       session_ = Ort::Session(ort_env(), bytes.data(), bytes.size(), so);
     } catch (const Ort::Exception& e) {
-      fail("{}: ONNX Runtime cannot load it: {}", path_, first_line(e.what()));
+      fail("{}: ONNX Runtime cannot load it: {}", path_, ort_message(e));
     }
     bytes.clear();
     bytes.shrink_to_fit();
@@ -151,7 +146,7 @@ class OrtStage final : public Stage {
     try {
       session_.Run(run_options_, io);
     } catch (const Ort::Exception& e) {
-      fail("{}: ONNX Runtime run failed: {}", path_, first_line(e.what()));
+      fail("{}: ONNX Runtime run failed: {}", path_, ort_message(e));
     }
     const auto t2 = Clock::now();
     timing_.inner_ms = ms_between(t1, t2);
@@ -202,7 +197,7 @@ class OrtStage final : public Stage {
       if (bound_.size() >= kMaxBindings) bound_.pop_back();
       bound_.insert(bound_.begin(), Bound{key_, std::move(io)});
     } catch (const Ort::Exception& e) {
-      fail("{}: ONNX Runtime cannot bind the tensors: {}", path_, first_line(e.what()));
+      fail("{}: ONNX Runtime cannot bind the tensors: {}", path_, ort_message(e));
     }
     return bound_.front().io;
   }

@@ -1,13 +1,28 @@
 #include "npusplit/runtime/ort_util.h"
 
+#include <spdlog/spdlog.h>
+
 #include "npusplit/error.h"
 
 namespace npusplit {
 
+namespace {
+// ONNX Runtime's own log lines (coloured, with its source paths) go through npusplit's
+// logger at debug level: npusplit reports failures itself, in one line, so ORT stays quiet
+// unless NPUSPLIT_LOG=debug asks for its words too.
+void ort_log_to_spdlog(void*, OrtLoggingLevel severity, const char* category, const char*, const char*,
+                       const char* message) {
+  const auto level = severity >= ORT_LOGGING_LEVEL_WARNING ? spdlog::level::debug : spdlog::level::trace;
+  spdlog::log(level, "onnxruntime [{}]: {}", category ? category : "", message ? message : "");
+}
+}  // namespace
+
 Ort::Env& ort_env() {
-  static Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "npusplit");
+  static Ort::Env env(ORT_LOGGING_LEVEL_WARNING, "npusplit", ort_log_to_spdlog, nullptr);
   return env;
 }
+
+std::string ort_message(const std::exception& e) { return clean_library_message(e.what()); }
 
 std::string ort_version() { return Ort::GetVersionString(); }
 
@@ -26,9 +41,7 @@ Ort::Session make_session(const std::string& model_bytes, const OrtOptions& o, c
     auto so = make_session_options(o);
     return Ort::Session(ort_env(), model_bytes.data(), model_bytes.size(), so);
   } catch (const Ort::Exception& e) {
-    std::string msg = e.what();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
-    fail("{}: ONNX Runtime cannot load it: {}", what, msg);
+    fail("{}: ONNX Runtime cannot load it: {}", what, ort_message(e));
   }
 }
 
@@ -98,9 +111,7 @@ std::vector<HostTensor> run_session(Ort::Session& s, const std::vector<HostTenso
     results = s.Run(Ort::RunOptions{nullptr}, in_names.data(), in_values.data(), in_values.size(),
                     out_names.data(), out_names.size());
   } catch (const Ort::Exception& e) {
-    std::string msg = e.what();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
-    fail("ONNX Runtime run failed: {}", msg);
+    fail("ONNX Runtime run failed: {}", ort_message(e));
   }
   std::vector<HostTensor> host;
   host.reserve(results.size());

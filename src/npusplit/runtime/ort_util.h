@@ -13,6 +13,10 @@ namespace npusplit {
 
 Ort::Env& ort_env();
 
+// An ONNX Runtime error in the user's terms: first line, without ORT's source paths,
+// function signatures and status prefix.
+std::string ort_message(const std::exception& e);
+
 struct OrtOptions {
   int intra_threads = 0;          // 0 = ORT's default (one per core)
   int inter_threads = 1;

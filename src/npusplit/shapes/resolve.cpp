@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/graph.h"
 #include "npusplit/runtime/ort_util.h"
@@ -40,6 +41,10 @@ InputShapes parse_input_shapes(const std::vector<std::string>& specs) {
         }
       }
       if (dims.empty()) fail("--input-shape '{}': no dims given", spec);
+      const auto numel = checked_numel(dims);
+      if (!numel || *numel > kMaxTensorBytes / 8)
+        fail("--input-shape '{}': the shape is larger than npusplit accepts ({} GiB per tensor)", spec,
+             kMaxTensorBytes >> 30);
       out[spec.substr(0, eq)] = dims;
     }
   }

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
 
 namespace npusplit {
@@ -150,6 +151,7 @@ StageModels build_stages_impl(const onnx::ModelProto& resolved, onnx::ModelProto
       if (dtype && info.dtype != dtype) fail("--pack: the cut tensors have different element types");
       dtype = info.dtype;
       const int64_t n = info.numel();
+      if (n < 0) fail("--pack: cut tensor '{}' has no static shape", cut[k]);
       const std::string flat = "npusplit/pack/part" + std::to_string(k);
       *g1->add_initializer() = make_int64_tensor(flat + "_shape", {1, n});
       auto* r = g1->add_node();
@@ -160,7 +162,7 @@ StageModels build_stages_impl(const onnx::ModelProto& resolved, onnx::ModelProto
       r->add_output(flat);
       cat.add_input(flat);
       out.pack_layout.emplace_back(offset, n);
-      offset += n;
+      offset = sat_add(offset, n);
     }
     const std::string packed = names.feature;
     cat.add_output(packed);
