@@ -24,6 +24,7 @@ struct Case {
   std::string file;
   int opset;
 };
+void PrintTo(const Case& c, std::ostream* os) { *os << c.file << " at opset " << c.opset; }
 
 std::vector<Case> cases() {
   std::vector<Case> v;
