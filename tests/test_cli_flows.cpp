@@ -132,6 +132,9 @@ TEST(DemoCli, RunsTheWholeFlowAndWritesItsFiles) {
     EXPECT_TRUE(fs::exists(d / f)) << f;
   EXPECT_NE(r.out.find("verify: PASS"), std::string::npos);
   EXPECT_NE(r.out.find("4 of 4 drawn blobs found"), std::string::npos) << r.out;
+  // One box per blob (the demo's detector picks one query per disc, as a trained DETR does).
+  EXPECT_NE(r.out.find("detections: 4 (4 of 4"), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(d / "demo_detections.json")).size(), 4u);
   EXPECT_NE(r.out.find("split == unsplit: yes"), std::string::npos);
   EXPECT_FALSE(cv::imread((d / "demo_detections.png").string()).empty());
 }

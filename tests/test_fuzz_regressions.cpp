@@ -67,5 +67,25 @@ TEST(FuzzRegressions, CliGivesOneLineAndNoPartialOutput) {
   }
 }
 
+// crash-*.onnx: models that crashed npusplit before a fix; each has a .expected file with the
+// text its one-line error must contain.
+TEST(FuzzRegressions, FixedCrashesGiveTheirMessage) {
+  int n = 0;
+  for (const auto& p : reproducers()) {
+    if (p.filename().string().rfind("crash-", 0) != 0) continue;
+    SCOPED_TRACE(p.filename().string());
+    std::ifstream f(fs::path(p).replace_extension(".expected"));
+    std::string expected;
+    std::getline(f, expected);
+    ASSERT_FALSE(expected.empty()) << "missing .expected beside the reproducer";
+    auto r = test::run_cli("check '" + p.string() + "'", "fuzz_crash");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    ++n;
+  }
+  EXPECT_GT(n, 0);
+}
+
 }  // namespace
 }  // namespace npusplit

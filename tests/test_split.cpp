@@ -18,6 +18,7 @@
 #include "npusplit/ir/builder.h"
 #include "npusplit/ir/graph.h"
 #include "npusplit/verify/verify.h"
+#include "npusplit/report/format.h"
 #include "test_support.h"
 
 namespace npusplit {
@@ -109,6 +110,10 @@ SplitOptions options_for(const fs::path& model, const std::string& out) {
   o.verify = true;
   o.verify_random = 2;
   o.tolerance = 0.0;
+  // These tests are about the cut of the model as built; the default rewrites are tested in
+  // SplitDetr.FixesByDefaultAndListsThePassesInTheManifest.
+  o.fix = false;
+  o.compare_with_fix = false;
   return o;
 }
 
@@ -187,6 +192,53 @@ TEST(SplitDetr, AutoCutHoldsTheConvPrefixAndCrossesTheFeatureLevels) {
   EXPECT_EQ(r.manifest["stage1"]["check"]["verdict"], "clean");
   expect_files_valid(r);
   expect_bit_exact(r);
+}
+
+TEST(SplitDetr, FixesByDefaultAndListsThePassesInTheManifest) {
+  const auto model = save_detr("split_default_fix");
+  SplitOptions o;
+  o.model = model;
+  o.out_dir = model.parent_path() / "out";
+  o.verify = true;
+  auto r = split_model(o);
+  // reduce-keepdims makes the score ReduceMax parsable, so it joins the conv prefix on the NPU.
+  std::set<std::string> names1;
+  for (const auto& n : r.stages.stage1.graph().node()) names1.insert(n.name());
+  EXPECT_TRUE(names1.count("score_max/keepdims")) << "the rewritten ReduceMax belongs in stage1";
+  EXPECT_EQ(r.manifest["fix"]["applied"], true);
+  bool keepdims_ran = false;
+  for (const auto& p : r.manifest["passes"]) keepdims_ran |= p["pass"] == "reduce-keepdims" && p["rewrites"] > 0;
+  EXPECT_TRUE(keepdims_ran) << r.manifest["passes"].dump();
+  EXPECT_TRUE(r.notes.empty());
+  expect_bit_exact(r);
+  EXPECT_NE(split_text(r).find("passes: "), std::string::npos);
+
+  // --no-fix: the model as given, and one line with what the passes would have given.
+  o.fix = false;
+  o.out_dir = model.parent_path() / "out_nofix";
+  auto plain = split_model(o);
+  EXPECT_EQ(plain.manifest["fix"]["applied"], false);
+  EXPECT_TRUE(plain.manifest["passes"].empty());
+  ASSERT_EQ(plain.notes.size(), 1u);
+  EXPECT_NE(plain.notes[0].find("--no-fix"), std::string::npos) << plain.notes[0];
+  EXPECT_NE(plain.notes[0].find(percent(r.analysis.partition.npu_flops_share())), std::string::npos) << plain.notes[0];
+  ASSERT_TRUE(plain.share_with_fix.has_value());
+  EXPECT_DOUBLE_EQ(*plain.share_with_fix, r.analysis.partition.npu_flops_share());
+  EXPECT_LT(plain.analysis.partition.npu_flops_share(), *plain.share_with_fix);
+  EXPECT_NE(split_text(plain).find("note: --no-fix"), std::string::npos);
+}
+
+TEST(SplitDetr, CutAcceptsNodeNamesAndSuggestsCloseOnes) {
+  const auto model = save_detr("split_cut_nodes");
+  auto o = options_for(model, "out");
+  o.verify = false;
+  o.cut = {"relu2", "relu3"};  // node names: their outputs relu2_out, relu3_out
+  auto r = split_model(o);
+  EXPECT_EQ(r.analysis.partition.crossing, (std::vector<std::string>{"relu2_out", "relu3_out"}));
+  o.cut = {"relu2_ou", "relu3_out"};
+  const auto msg = error_of([&] { split_model(o); });
+  EXPECT_NE(msg.find("no tensor or node"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("did you mean 'relu2_out'"), std::string::npos) << msg;
 }
 
 TEST(SplitDetr, Stage2KeepsTheOutputContractAndDoesNotTakeImages) {

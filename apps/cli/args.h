@@ -1,5 +1,8 @@
 #pragma once
 // Small argument helpers shared by the subcommands.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
 #include <string>
 #include <vector>
 
@@ -19,5 +22,31 @@ inline std::vector<std::string> split_commas(const std::vector<std::string>& in)
   }
   return out;
 }
+
+// Numeric checks with a plain one-line message ("--frames: must be at least 1, got 0"), not
+// CLI11's range text ending at 1.8e308.
+inline CLI::Validator number_in(double lo, double hi, const std::string& what) {
+  return CLI::Validator(
+      [lo, hi, what](std::string& s) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(s, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != s.size()) return fmt::format("'{}' is not a number", s);
+        if (v < lo || v > hi) return fmt::format("must be {}, got {}", what, s);
+        return "";
+      },
+      what);
+}
+inline CLI::Validator at_least(double lo) { return number_in(lo, 1e300, fmt::format("at least {}", lo)); }
+inline CLI::Validator in_unit_interval() { return number_in(0.0, 1.0, "between 0 and 1"); }
+
+// One line for any parse error, with "did you mean" for misspelt commands and options.
+std::string explain_parse_error(CLI::App& app, int argc, char** argv, const CLI::ParseError& e);
+// A misspelt command, found before CLI11 parses (it would only say "a subcommand is required").
+std::string unknown_command(CLI::App& app, int argc, char** argv);
 
 }  // namespace npusplit::cli

@@ -31,7 +31,8 @@ void add_info(CLI::App& app, int& exit_code) {
     o.partition = false;
     o.keep_original = false;
     auto a = analyze(model, o);
-    auto j = summary_json(a.summary);
+    nlohmann::json j = {{"schema", "npusplit.info/1"}};
+    j.update(summary_json(a.summary));
     j["flops"] = a.total_flops;
     j["nodes_after_folding"] = a.resolved.model.graph().node_size();
     j["notes"] = a.resolved.notes;
@@ -84,17 +85,24 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("model", model, "ONNX model")->required();
   cmd->add_option("-o,--out", out, "output folder")->required();
   cmd->add_option("--target", o.target, "target rules")->capture_default_str();
-  cmd->add_option("--cut", cut, "auto, or TENSOR[,TENSOR...] to cut at")->capture_default_str();
+  cmd->add_option("--cut", cut, "auto, or TENSOR|NODE[,...] to cut at (a node stands for its outputs)")
+      ->capture_default_str();
   cmd->add_option("--feature-name", o.feature_name, "name of the tensor(s) at the cut")->capture_default_str();
   cmd->add_flag("--pack", o.pack, "concatenate the cut tensors into one (the user's layout)");
   cmd->add_flag("--allow-suspect", o.allow_suspect, "also put nodes with only 'suspect' findings in stage1");
   cmd->add_option("--input-shape", shapes, "NAME=D0,D1,...");
-  cmd->add_flag("--fix", o.fix, "apply the exact rewrite passes before cutting");
-  cmd->add_option("--passes", passes, "with --fix: passes to apply (default: every exact pass)");
+  static bool no_fix = false, fix_flag = false;
+  cmd->add_flag("--no-fix", no_fix, "cut the model as given, without the exact rewrite passes (they run by default)");
+  cmd->add_flag("--fix", fix_flag, "the default: apply the exact rewrite passes before cutting (kept for scripts)");
+  cmd->add_option("--passes", passes, "passes to apply (default: every exact pass)");
   cmd->add_flag("--verify", o.verify, "prove the split in ONNX Runtime after writing");
   cmd->add_option("--image", images, "with --verify: images to verify on");
-  cmd->add_option("--random", o.verify_random, "with --verify: seeded random inputs")->capture_default_str();
-  cmd->add_option("--tolerance", o.tolerance, "with --verify: max abs diff allowed")->capture_default_str();
+  cmd->add_option("--random", o.verify_random, "with --verify: seeded random inputs")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--tolerance", o.tolerance, "with --verify: max abs diff allowed")
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--stage1-opset", o.stage1_opset,
                   "write stage1 at this opset (default: the model's, converted into the target parser's range)");
   cmd->add_flag("--json", as_json, "print the manifest");
@@ -105,7 +113,8 @@ void add_split(CLI::App& app, int& exit_code) {
     o.input_shapes = parse_input_shapes(shapes);
     o.verify_images = images;
     o.fix_passes = split_commas(passes);
-    if (!o.fix_passes.empty()) o.fix = true;
+    if (no_fix && (fix_flag || !o.fix_passes.empty())) fail("--no-fix contradicts {}", fix_flag ? "--fix" : "--passes");
+    o.fix = !no_fix;
     auto r = split_model(o);
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << split_text(r);
@@ -124,8 +133,8 @@ void add_verify(CLI::App& app, int& exit_code) {
   cmd->add_option("stage1", s1, "stage1 model")->required();
   cmd->add_option("stage2", s2, "stage2 model")->required();
   cmd->add_option("--image", images, "images (resized to the input, RGB, /255)");
-  cmd->add_option("--random", random, "seeded random input cases")->capture_default_str();
-  cmd->add_option("--tolerance", tol, "max abs diff allowed (0: bit-exact)")->capture_default_str();
+  cmd->add_option("--random", random, "seeded random input cases")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--tolerance", tol, "max abs diff allowed (0: bit-exact)")->capture_default_str()->check(at_least(0));
   cmd->add_option("--input-shape", shapes, "NAME=D0,D1,...");
   cmd->add_flag("--json", as_json, "JSON output (schema npusplit.verify/1)");
   cmd->callback([&] {

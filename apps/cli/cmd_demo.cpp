@@ -40,7 +40,7 @@ std::vector<Detection> detect(TwoStagePipeline& p, const cv::Mat& img, const std
 void add_demo(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("demo", "check -> split -> verify -> run on a DETR-like model and picture npusplit builds itself");
   static std::string out = "demo_out";
-  cmd->add_option("--out", out, "output folder")->capture_default_str();
+  cmd->add_option("-o,--out", out, "output folder")->capture_default_str();
   cmd->callback([&] {
     const fs::path dir = out;
     fs::create_directories(dir);

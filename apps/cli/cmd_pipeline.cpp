@@ -2,31 +2,24 @@
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <numeric>
-#include <opencv2/core/utils/logger.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/videoio.hpp>
 #include <set>
 #include <thread>
 
+#include "args.h"
 #include "commands.h"
-#include "npusplit/detect/draw.h"
 #include "npusplit/detect/postprocess.h"
-#include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
-#include "npusplit/io/atomic_output.h"
 #include "npusplit/ir/tensor_info.h"
+#include "npusplit/media/run.h"
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/progress.h"
 #include "npusplit/report/json_text.h"
 #include "npusplit/runtime/stage.h"
 
@@ -34,7 +27,6 @@ namespace npusplit::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
@@ -55,7 +47,7 @@ void add_model_options(CLI::App* cmd, ModelArgs& a) {
       ->capture_default_str();
   cmd->add_option("--hef", a.hef, "with --backend hailo: the compiled stage1 (.hef)");
   cmd->add_option("--threads", a.threads, "ONNX Runtime intra-op threads per stage (0: one per core)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
 }
 
 // Stage2 inputs that are model inputs only stage2 reads and the detector fills itself.
@@ -137,138 +129,6 @@ std::string stage_names(TwoStagePipeline& p) {
 }
 
 // ------------------------------------------------------------------------------------------
-// Filling a frame from an image
-
-class Feeder {
- public:
-  explicit Feeder(const TwoStagePipeline& p) {
-    const auto& ins = p.inputs();
-    for (size_t i = 0; i < ins.size(); ++i) {
-      const auto& s = ins[i];
-      const bool image = s.dtype == onnx::TensorProto::FLOAT && s.dims.size() == 4 && s.dims[0] == 1 && s.dims[1] == 3;
-      if (image && image_ < 0) image_ = int(i);
-      else if (is_orig_sizes_input(s)) sizes_.push_back(int(i));
-      else
-        fail("model input '{}' {} cannot be filled: npusplit feeds one image input float [1,3,H,W] and "
-             "orig_target_sizes [N,2]",
-             s.name, spec_str(s));
-    }
-    if (image_ < 0) fail("the model has no image input float [1,3,H,W]");
-    const auto& d = ins[size_t(image_)].dims;
-    h_ = int(d[2]);
-    w_ = int(d[3]);
-  }
-  ImageTransform fill(Frame& f, const cv::Mat& bgr, const PreprocessOptions& o) const {
-    ImageTransform tr = image_to_tensor(bgr, f.inputs[size_t(image_)], o);
-    for (int i : sizes_) fill_orig_sizes(f.inputs[size_t(i)], tr);
-    return tr;
-  }
-  // Bench: a fixed pseudo-random image of the input size.
-  void fill_synthetic(Frame& f) const {
-    HostTensor& t = f.inputs[size_t(image_)];
-    uint32_t x = 12345;
-    float* p = t.as<float>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      x = x * 1664525u + 1013904223u;
-      p[i] = float(x >> 8) / float(1u << 24);
-    }
-    ImageTransform tr;
-    tr.src_w = tr.dst_w = w_;
-    tr.src_h = tr.dst_h = h_;
-    for (int i : sizes_) fill_orig_sizes(f.inputs[size_t(i)], tr);
-  }
-  int width() const { return w_; }
-  int height() const { return h_; }
-
- private:
-  int image_ = -1;
-  std::vector<int> sizes_;
-  int w_ = 0, h_ = 0;
-};
-
-// ------------------------------------------------------------------------------------------
-// Inputs of `run`: images, videos, cameras
-
-struct Source {
-  std::string spec;           // as given
-  std::string stem;           // for output names
-  bool single_image = false;
-  cv::Mat image;
-  cv::VideoCapture cap;
-  bool camera = false;
-};
-
-Source open_source(const std::string& spec) {
-  Source s;
-  s.spec = spec;
-  if (spec.rfind("cam:", 0) == 0) {
-    const std::string id = spec.substr(4);
-    int index = -1;
-    try {
-      size_t used = 0;
-      index = std::stoi(id, &used);
-      if (used != id.size()) index = -1;
-    } catch (const std::exception&) {
-    }
-    if (index < 0) fail("{}: a camera is cam:N with N a device number (cam:0)", spec);
-    s.camera = true;
-    s.stem = "cam" + id;
-    try {
-      s.cap.open(index);
-    } catch (const cv::Exception&) {
-    }
-    if (!s.cap.isOpened()) fail("{}: cannot open camera {}", spec, index);
-    return s;
-  }
-  s.stem = fs::path(spec).stem().string();
-  if (!fs::exists(spec)) fail("{}: no such file", spec);
-  if (fs::is_directory(spec)) fail("{}: is a folder, not an image or video", spec);
-  bool image = false;
-  try {
-    image = cv::haveImageReader(spec);
-  } catch (const cv::Exception&) {
-  }
-  if (image) {
-    s.image = read_image(spec);
-    s.single_image = true;
-    return s;
-  }
-  try {
-    s.cap.open(spec);
-  } catch (const cv::Exception&) {
-  }
-  if (!s.cap.isOpened()) fail("{}: not a readable image or video", spec);
-  return s;
-}
-
-// Next frame into BGR; false at the end. Errors when a video gives no frame at all.
-bool next_frame(Source& s, int64_t n, cv::Mat& bgr) {
-  if (s.single_image) {
-    if (n > 0) return false;
-    bgr = s.image;
-    return true;
-  }
-  bool ok = false;
-  try {
-    ok = s.cap.read(bgr);
-  } catch (const cv::Exception&) {
-    ok = false;
-  }
-  if (!ok || bgr.empty()) {
-    if (n == 0) fail("{}: {} gave no frame (unreadable or empty)", s.spec, s.camera ? "the camera" : "the video");
-    return false;
-  }
-  return true;
-}
-
-std::string unique_stem(std::set<std::string>& used, const std::string& stem) {
-  std::string s = stem.empty() ? "input" : stem;
-  for (int k = 2; used.count(s); ++k) s = fmt::format("{}_{}", stem, k);
-  used.insert(s);
-  return s;
-}
-
-// ------------------------------------------------------------------------------------------
 // Statistics
 
 struct Dist {
@@ -300,36 +160,6 @@ double peak_rss_bytes() {
 }
 
 std::string ms(double v) { return v >= 100 ? fmt::format("{:.0f}", v) : v >= 10 ? fmt::format("{:.1f}", v) : fmt::format("{:.2f}", v); }
-
-// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-class Progress {
- public:
-  Progress(std::string label, int64_t total) : label_(std::move(label)), total_(total), tty_(isatty(STDERR_FILENO)) {}
-  ~Progress() { finish(); }
-  void update(int64_t done) {
-    if (!tty_ || total_ <= 0) return;
-    const auto now = Clock::now();
-    if (done < total_ && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    const int width = 30;
-    const int fill = int(double(done) / double(total_) * width);
-    std::cerr << fmt::format("\r{} [{}{}] {}/{}", label_, std::string(size_t(fill), '#'),
-                             std::string(size_t(width - fill), '.'), done, total_)
-              << std::flush;
-    drawn_ = true;
-  }
-  void finish() {
-    if (drawn_) std::cerr << "\r\033[K" << std::flush;
-    drawn_ = false;
-  }
-
- private:
-  std::string label_;
-  int64_t total_;
-  bool tty_;
-  bool drawn_ = false;
-  Clock::time_point last_{};
-};
 
 // ------------------------------------------------------------------------------------------
 // bench
@@ -376,7 +206,7 @@ ModeResult summarise(const std::string& mode, int threads, bool split, const std
 ModeResult bench_sequential(TwoStagePipeline& p, const Feeder& feed, int64_t frames, int64_t warmup, int threads) {
   Frame f = p.make_frame();
   feed.fill_synthetic(f);
-  Progress bar("bench sequential", warmup + frames);
+  Progress bar("bench sequential", warmup + frames, Progress::Style::frames);
   std::vector<FrameTiming> times;
   times.reserve(size_t(frames));
   Clock::time_point t0;
@@ -384,7 +214,7 @@ ModeResult bench_sequential(TwoStagePipeline& p, const Feeder& feed, int64_t fra
     if (i == warmup) t0 = Clock::now();
     p.run(f);
     if (i >= warmup) times.push_back(f.timing);
-    bar.update(i + 1);
+    bar.advance(i + 1);
   }
   const double wall = ms_since(t0);
   bar.finish();
@@ -396,7 +226,7 @@ ModeResult bench_pipelined(TwoStagePipeline& p, const Feeder& feed, int64_t fram
   std::vector<FrameTiming> times;
   times.reserve(size_t(frames));
   Clock::time_point first_done, last_done;
-  Progress bar("bench pipelined", warmup + frames);
+  Progress bar("bench pipelined", warmup + frames, Progress::Style::frames);
   int64_t n_done = 0;
   p.run_pipelined(
       warmup + frames,
@@ -409,7 +239,7 @@ ModeResult bench_pipelined(TwoStagePipeline& p, const Feeder& feed, int64_t fram
         if (f.index == warmup - 1 || (warmup == 0 && f.index == 0)) first_done = now;
         if (f.index >= warmup) times.push_back(f.timing);
         last_done = now;
-        bar.update(++n_done);
+        bar.advance(++n_done);
       });
   bar.finish();
   // Steady state: frames completed after the warm-up, over the time they took.
@@ -490,128 +320,65 @@ nlohmann::json bench_json(const std::string& what, const std::vector<ModeResult>
 
 void add_run(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
-      "run", "Detect objects in images, videos or a camera: stage1 -> stage2 (or --model), annotated PNGs + JSON");
+      "run", "Detect objects in images, videos, folders or a camera: stage1 -> stage2 (or --model); annotated "
+             "images/videos + detections");
   static ModelArgs ma;
   static std::vector<std::string> inputs;
-  static float threshold = 0.5f;
-  static std::string out_dir = "npusplit_out", labels_file;
-  static bool as_json = false, letterbox = false;
-  static int64_t max_frames = 0;
+  static RunOptions ro;
+  static std::string out_dir = "npusplit_out", labels_file, detections = "json";
+  static bool as_json = false;
   add_model_options(cmd, ma);
-  cmd->add_option("inputs", inputs, "image files, video files, or cam:N for a camera")->required();
-  cmd->add_option("--threshold", threshold, "minimum score")->capture_default_str();
-  cmd->add_option("--out", out_dir, "output folder")->capture_default_str();
+  cmd->add_option("inputs", inputs, "images, videos, folders of them, glob patterns ('shots/*.jpg'), or cam:N")
+      ->required();
+  cmd->add_option("--threshold", ro.decode.threshold, "minimum score")->capture_default_str()->check(in_unit_interval());
+  cmd->add_option("-o,--out", out_dir, "output folder")->capture_default_str();
   cmd->add_option("--labels", labels_file, "class names, one per line (default: COCO-80)");
-  cmd->add_flag("--letterbox", letterbox, "letterbox instead of a plain resize (DEIMv2 uses a plain resize)");
-  cmd->add_option("--max-frames", max_frames, "videos and cameras: stop after N frames (0: every frame; cameras: 100)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--letterbox", ro.preprocess.letterbox, "letterbox instead of a plain resize (DEIMv2 uses a plain resize)");
+  cmd->add_option("--max-frames", ro.max_frames, "videos and cameras: stop after N frames (0: every frame; cameras: 100)")
+      ->check(at_least(0));
+  cmd->add_flag("--frames-as-png", ro.frames_as_png, "videos: one annotated PNG per frame instead of an annotated video");
+  cmd->add_option("--detections", detections, "json (rewritten every --save-every frames) | jsonl (a line per frame)")
+      ->check(CLI::IsMember({"json", "jsonl"}))
+      ->capture_default_str();
+  cmd->add_option("--save-every", ro.save_every, "with --detections json: rewrite the file every N frames")
+      ->capture_default_str()
+      ->check(at_least(1));
   cmd->add_flag("--json", as_json, "print a JSON summary (schema npusplit.run/1) instead of text");
   cmd->callback([&] {
-    // OpenCV's video back ends log every probe of a non-video file; the error below says it once.
-    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-    DecodeOptions dopt;
-    dopt.threshold = threshold;
-    if (!labels_file.empty()) dopt.class_names = load_labels(labels_file);
-    PreprocessOptions popt;
-    popt.letterbox = letterbox;
-
+    if (!labels_file.empty()) ro.decode.class_names = load_labels(labels_file);
+    ro.out_dir = out_dir;
+    ro.detections = detections == "jsonl" ? DetectionsWriter::Format::jsonl : DetectionsWriter::Format::json;
     Built b = build_pipeline(ma, false);
     TwoStagePipeline& p = *b.pipeline;
+    ro.model_label = b.what;
     const DetrLayout layout = detr_layout(p.outputs());
-    Feeder feed(p);
-    Frame frame = p.make_frame();
-    p.run(frame);  // warm-up on zeros: the latencies below are steady-state, not first-run
-    std::set<std::string> stems;
-
-    nlohmann::json summary;
-    summary["schema"] = "npusplit.run/1";
-    summary["model"] = b.what;
-    summary["backend"] = stage_names(p);
-    summary["layout"] = layout_name(layout);
-    summary["threshold"] = threshold;
-    summary["inputs"] = nlohmann::json::array();
-    if (!as_json)
+    const auto media = expand_inputs(inputs);
+    if (!as_json) {
+      const Feeder feed(p);
       std::cout << fmt::format("run {} ({}; input {}x{}, {} layout)\n", b.what, stage_names(p), feed.width(),
-                               feed.height(), layout_name(layout));
-
-    for (const auto& spec : inputs) {
-      Source src = open_source(spec);
-      const std::string stem = unique_stem(stems, src.stem);
-      const int64_t limit = max_frames > 0 ? max_frames : (src.camera ? 100 : 0);
-      nlohmann::json frames_json = nlohmann::json::array();
-      std::vector<double> pre, s1, s2, post, tot;
-      int64_t n = 0, total_dets = 0;
-      std::string last_png;
-      cv::Mat bgr;
-      for (; (limit == 0 || n < limit) && next_frame(src, n, bgr); ++n) {
-        const auto t0 = Clock::now();
-        const ImageTransform tr = feed.fill(frame, bgr, popt);
-        pre.push_back(ms_since(t0));
-        p.run(frame);
-        const auto t1 = Clock::now();
-        auto dets = decode_detections(frame.outputs, tr, dopt);
-        cv::Mat canvas = bgr.clone();
-        draw_detections(canvas, dets);
-        const fs::path png =
-            fs::path(out_dir) / (src.single_image ? stem + ".png" : fmt::format("{}_{:06d}.png", stem, n));
-        write_image(png, canvas);
-        post.push_back(ms_since(t1));
-        s1.push_back(frame.timing.stage1_ms);
-        s2.push_back(frame.timing.stage2_ms);
-        tot.push_back(frame.timing.total_ms);
-        total_dets += int64_t(dets.size());
-        last_png = png.string();
-        frames_json.push_back({{"frame", n},
-                               {"png", png.string()},
-                               {"width", tr.src_w},
-                               {"height", tr.src_h},
-                               {"timing_ms",
-                                {{"preprocess", pre.back()},
-                                 {"stage1", frame.timing.stage1_ms},
-                                 {"stage2", frame.timing.stage2_ms},
-                                 {"pipeline", frame.timing.total_ms},
-                                 {"decode_draw_write", post.back()}}},
-                               {"detections", detections_json(dets)}});
-      }
-      const fs::path json_path = fs::path(out_dir) / (stem + ".json");
-      nlohmann::json doc = {{"schema", "npusplit.detections/1"},
-                            {"input", spec},
-                            {"model", b.what},
-                            {"layout", layout_name(layout)},
-                            {"threshold", threshold},
-                            {"letterbox", letterbox},
-                            {"frames", frames_json}};
-      std::error_code ec;
-      fs::create_directories(out_dir, ec);
-      write_file_atomic(json_path, dump_json(doc));
-      const Dist dpre = dist_of(pre), ds1 = dist_of(s1), ds2 = dist_of(s2), dpost = dist_of(post), dt = dist_of(tot);
-      summary["inputs"].push_back({{"input", spec},
-                                   {"frames", n},
-                                   {"detections", total_dets},
-                                   {"json", json_path.string()},
-                                   {"last_png", last_png},
-                                   {"mean_ms",
-                                    {{"preprocess", dpre.mean},
-                                     {"stage1", ds1.mean},
-                                     {"stage2", ds2.mean},
-                                     {"pipeline", dt.mean},
-                                     {"decode_draw_write", dpost.mean}}}});
-      if (!as_json) {
-        const std::string stages = p.is_split() ? fmt::format("stage1 {} ms, stage2 {} ms", ms(ds1.mean), ms(ds2.mean))
-                                                : fmt::format("model {} ms", ms(ds1.mean));
-        if (src.single_image)
-          std::cout << fmt::format("{}: {} detection(s) >= {}; preprocess {} ms, {}, postprocess {} ms -> {}\n", spec,
-                                   total_dets, threshold, ms(dpre.mean), stages, ms(dpost.mean), last_png);
-        else
-          std::cout << fmt::format("{}: {} frame(s), {} detection(s) >= {}; per frame (mean) preprocess {} ms, {}, "
-                                   "postprocess {} ms -> {}_NNNNNN.png\n",
-                                   spec, n, total_dets, threshold, ms(dpre.mean), stages, ms(dpost.mean),
-                                   (fs::path(out_dir) / stem).string());
-        std::cout << fmt::format("  detections: {}\n", json_path.string());
-      }
+                               feed.height(), layout_name(layout))
+                << std::flush;
     }
-    if (as_json) std::cout << dump_json(summary);
-    exit_code = 0;
+    const auto report = run_media(p, media, ro, [&](const InputReport& r) {
+      if (!r.error.empty()) std::cerr << "npusplit: error: " << r.error << " (skipped)\n";
+      if (!as_json) std::cout << input_report_text(r, p.is_split(), ro.decode.threshold) << std::flush;
+    });
+    if (as_json) {
+      nlohmann::json summary = {{"schema", "npusplit.run/1"},
+                                {"model", b.what},
+                                {"backend", stage_names(p)},
+                                {"layout", layout_name(layout)},
+                                {"threshold", ro.decode.threshold},
+                                {"interrupted", report.interrupted},
+                                {"failed", report.failed()},
+                                {"inputs", nlohmann::json::array()}};
+      for (const auto& r : report.inputs) summary["inputs"].push_back(input_report_json(r));
+      std::cout << dump_json(summary);
+    } else {
+      std::cout << run_summary_text(report);
+    }
+    if (report.interrupted) std::cerr << "npusplit: interrupted: stopped after the current frame; what was done is written\n";
+    exit_code = report.exit_code();
   });
 }
 
@@ -622,8 +389,8 @@ void add_bench(CLI::App& app, int& exit_code) {
   static int64_t frames = 100, warmup = 10;
   static bool pipelined = false, sequential = false, as_json = false;
   add_model_options(cmd, ma);
-  cmd->add_option("--frames", frames, "measured frames per mode")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", warmup, "frames run before measuring")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--frames", frames, "measured frames per mode")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--warmup", warmup, "frames run before measuring")->capture_default_str()->check(at_least(0));
   cmd->add_flag("--pipelined", pipelined, "only the pipelined mode (stage1 of frame n+1 overlaps stage2 of frame n)");
   cmd->add_flag("--sequential", sequential, "only the sequential mode");
   cmd->add_flag("--json", as_json, "JSON output (schema npusplit.bench/1)");

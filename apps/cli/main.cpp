@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "args.h"
 #include "commands.h"
 #include "npusplit/error.h"
 
@@ -30,12 +31,16 @@ int main(int argc, char** argv) {
   npusplit::cli::add_run(app, exit_code);
   npusplit::cli::add_bench(app, exit_code);
   npusplit::cli::add_demo(app, exit_code);
+  if (const auto unknown = npusplit::cli::unknown_command(app, argc, argv); !unknown.empty()) {
+    std::cerr << "npusplit: error: " << unknown << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    std::cerr << "npusplit: error: " << npusplit::cli::explain_parse_error(app, argc, argv, e) << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "npusplit: error: " << npusplit::describe_exception(e) << "\n";

@@ -65,11 +65,22 @@ int64_t tensor_bytes(const ShapeMap& s, const std::string& t) {
 }
 
 int64_t parameter_count(const onnx::GraphProto& g) {
-  int64_t n = 0;
-  for (const auto& t : g.initializer()) {
+  auto elements = [](const onnx::TensorProto& t) {
     int64_t k = 1;
     for (auto d : t.dims()) k = sat_mul(k, d);
-    n = sat_add(n, k);
+    return k;
+  };
+  int64_t n = 0;
+  for (const auto& t : g.initializer()) n = sat_add(n, elements(t));
+  // Some exporters store every weight as a Constant node instead of an initializer.
+  for (const auto& node : g.node()) {
+    if (node.op_type() != "Constant" || !(node.domain().empty() || node.domain() == "ai.onnx")) continue;
+    for (const auto& a : node.attribute()) {
+      if (a.name() == "value" && a.has_t()) n = sat_add(n, elements(a.t()));
+      else if (a.name() == "value_floats") n = sat_add(n, a.floats_size());
+      else if (a.name() == "value_ints") n = sat_add(n, a.ints_size());
+      else if (a.name() == "value_float" || a.name() == "value_int") n = sat_add(n, 1);
+    }
   }
   return n;
 }

@@ -44,10 +44,31 @@ onnx::ModelProto build_demo_detector(const DemoModelSpec& s) {
   // Query selection: top-Q cells by their best class logit.
   auto best = b.node("ReduceMax", "/decoder/ReduceMax", {logits_t},
                      {Attr::of("axes", std::vector<int64_t>{-1}), Attr::of("keepdims", 0)});  // [1,HW]
+  // One query per object, as a trained DETR's one-to-one matching gives: only cells that are
+  // the maximum of their 5x5 neighbourhood keep their logits (a disc covers about 3x3 cells),
+  // every other cell loses 100. The map is blurred first so a disc's centre cell wins, and a
+  // tiny ramp over the cells breaks what ties remain.
+  std::vector<float> ramp(HW), blur(9, 1.f / 9);
+  for (int i = 0; i < HW; ++i) ramp[i] = 0.01f * float(i) / float(HW);
+  auto blurred = b.node("Conv", "/decoder/peaks/Conv",
+                        {b.node("Reshape", "/decoder/peaks/Reshape", {best, b.ints("map_shape", {1, 1, F, F})}),
+                         b.weight("decoder.peaks.blur", {1, 1, 3, 3}, blur)},
+                        {Attr::of("pads", std::vector<int64_t>{1, 1, 1, 1})});
+  auto best_map = b.node("Add", "/decoder/peaks/Add", {blurred, b.weight("decoder.peaks.ramp", {1, 1, F, F}, ramp)});
+  auto pooled = b.node("MaxPool", "/decoder/peaks/MaxPool", {best_map},
+                       {Attr::of("kernel_shape", std::vector<int64_t>{5, 5}),
+                        Attr::of("pads", std::vector<int64_t>{2, 2, 2, 2}),
+                        Attr::of("strides", std::vector<int64_t>{1, 1})});
+  auto is_peak = b.node("Equal", "/decoder/peaks/Equal", {best_map, pooled});
+  auto penalty = b.node("Where", "/decoder/peaks/Where", {is_peak, b.scalar("keep", 0.f), b.scalar("drop", -100.f)});
+  penalty = b.node("Reshape", "/decoder/peaks/Reshape_1", {penalty, b.ints("pen_shape", {1, HW, 1})});
+  auto logits_q = b.node("Add", "/decoder/peaks/Add_1", {logits_t, penalty});  // [1,HW,C]
+  best = b.node("Add", "/decoder/peaks/Add_2",
+                {best, b.node("Reshape", "/decoder/peaks/Reshape_2", {penalty, b.ints("pen_flat", {1, HW})})});
   auto topk = b.node_n("TopK", "/decoder/TopK", {best, b.ints("k", {Q})}, 2, {Attr::of("axis", -1)});
   auto idx = b.node("Unsqueeze", "/decoder/Unsqueeze", {topk[1], b.ints("axes_last", {-1})});  // [1,Q,1]
   auto idx_c = b.node("Tile", "/decoder/Tile", {idx, b.ints("rep_c", {1, 1, C})});
-  auto q_logits = b.node("GatherElements", "/decoder/GatherElements", {logits_t, idx_c}, {Attr::of("axis", 1)});
+  auto q_logits = b.node("GatherElements", "/decoder/GatherElements", {logits_q, idx_c}, {Attr::of("axis", 1)});
   // Reference points: the cell centres (a constant anchor grid), gathered the same way.
   std::vector<float> anchors(HW * 4);
   for (int i = 0; i < F; ++i)
@@ -66,7 +87,8 @@ onnx::ModelProto build_demo_detector(const DemoModelSpec& s) {
                         {Attr::of("align_corners", 0), Attr::of("mode", "bilinear"), Attr::of("padding_mode", "zeros")});
   sampled = b.node("Reshape", "/decoder/cross_attn/Reshape", {sampled, b.ints("samp_shape", {1, C1, Q})});
   sampled = b.node("Transpose", "/decoder/cross_attn/Transpose", {sampled}, {Attr::of("perm", std::vector<int64_t>{0, 2, 1})});
-  auto delta = b.node("MatMul", "/decoder/bbox_head/MatMul", {sampled, b.random_weight("decoder.bbox.weight", {C1, 4}, 0.02f)});
+  // A small refinement of the anchor box (random weights: kept small so boxes stay on their disc).
+  auto delta = b.node("MatMul", "/decoder/bbox_head/MatMul", {sampled, b.random_weight("decoder.bbox.weight", {C1, 4}, 0.001f)});
   auto box = b.node("Add", "/decoder/bbox_head/Add", {ref, b.node("Tanh", "/decoder/bbox_head/Tanh", {delta})});
   box = b.node("Clip", "/decoder/bbox_head/Clip", {box, b.scalar("zero", 0.f), b.scalar("one_clip", 1.f)});
   // Postprocess to (class, x1, y1, x2, y2, score).
@@ -88,9 +110,13 @@ onnx::ModelProto build_demo_detector(const DemoModelSpec& s) {
 
 cv::Mat draw_demo_picture(int size, std::vector<cv::Vec4i>* blobs) {
   cv::Mat img(size, size, CV_8UC3, cv::Scalar(20, 20, 20));
-  // (x, y, radius, class); colours in BGR.
-  const std::vector<cv::Vec4i> spots = {{size / 4, size / 4, size / 20, 0}, {3 * size / 4, size / 3, size / 20, 1},
-                                        {size / 3, 3 * size / 4, size / 20, 2}, {3 * size / 4, 3 * size / 4, size / 20, 3}};
+  // (x, y, radius, class); colours in BGR. Each disc is centred on a cell of the detector's
+  // 32x32 feature grid (its anchors are the cell centres), so its box is centred on it too.
+  const int c = size / 64;
+  const std::vector<cv::Vec4i> spots = {{size / 4 + c, size / 4 + c, size / 20, 0},
+                                        {3 * size / 4 + c, size / 3 + c, size / 20, 1},
+                                        {size / 3 + c, 3 * size / 4 + c, size / 20, 2},
+                                        {3 * size / 4 + c, 3 * size / 4 + c, size / 20, 3}};
   const cv::Scalar colour[4] = {{40, 40, 230}, {40, 220, 40}, {230, 60, 40}, {240, 240, 240}};
   for (const auto& s : spots) cv::circle(img, {s[0], s[1]}, s[2], colour[s[3]], cv::FILLED, cv::LINE_AA);
   if (blobs) *blobs = spots;

@@ -9,6 +9,7 @@
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/progress.h"
 
 namespace npusplit {
 
@@ -37,6 +38,8 @@ FixResult fix_model(const FixOptions& o) {
   // among the passes, that folded model is where the rewriting starts (folding twice would
   // cost the same time again on the large variants).
   const auto t_load = std::chrono::steady_clock::now();
+  Progress progress("fix", 0);
+  progress.step(0, "loading and analysing");
   auto original = load_model(o.model);
   ao.keep_original = false;
   const auto names = o.passes.empty() ? default_pass_names() : o.passes;
@@ -57,6 +60,7 @@ FixResult fix_model(const FixOptions& o) {
     fix_input_shapes(m, o.input_shapes);
   }
   before = Analysis{};  // release its copy of the graph
+  progress.step(0, "rewrite passes");
   r.report = apply_passes(m, names);
   for (auto& pr : r.report.results)
     if (pr.pass == "fold-static" && folded.rewrites) {
@@ -67,6 +71,7 @@ FixResult fix_model(const FixOptions& o) {
   spdlog::debug("fix: passes done");
   r.tolerance = o.tolerance.value_or(r.report.exact ? 0.0 : 1e-4);
   if (r.changed) {
+    progress.step(0, "checking and saving");
     check_model(m, "rewritten model");
     spdlog::debug("fix: checker done");
     save_model(m, o.out);
@@ -75,6 +80,7 @@ FixResult fix_model(const FixOptions& o) {
       auto cases = make_verify_cases(original, o.input_shapes, o.verify_random, o.verify_images);
       r.verify = verify_equivalent(original, m, cases, r.tolerance);
     }
+    progress.step(0, "analysing the result");
     auto after = analyze_proto(std::move(m), o.out.string(), ao);
     r.after = figures_of(after);
   } else {

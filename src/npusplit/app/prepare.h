@@ -14,7 +14,7 @@ struct PrepareOptions {
   std::vector<std::string> variants = {"atto", "femto", "pico", "n", "s", "x1", "x2", "x3"};
   std::string pattern = "deimv2_{variant}.onnx";  // file name in SRC
   std::string target = "hailo8";
-  bool verify = false, force = false, fix = false, pack = false;
+  bool verify = false, force = false, fix = true, pack = false;
   int verify_random = 1;
   std::vector<std::string> verify_images;
   InputShapes input_shapes;
@@ -37,5 +37,12 @@ std::string variant_alias(const std::string& v);
 std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
                                        const std::function<void(size_t done, size_t total, const std::string&)>& progress);
 std::string prepare_text(const std::vector<PrepareRow>& rows);
+
+// What a variant's outputs were made from: the input's content hash, every option that changes
+// the outputs, the rules and the tool version. Written beside the outputs as <stem>_prepare.json;
+// prepare redoes a variant whenever it differs.
+nlohmann::json prepare_stamp(const PrepareOptions& o, const std::filesystem::path& input);
+// SHA-256 of the file's bytes (hex).
+std::string file_content_hash(const std::filesystem::path& path);
 
 }  // namespace npusplit

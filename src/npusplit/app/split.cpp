@@ -12,6 +12,8 @@
 #include "npusplit/passes/pass.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/format.h"
+#include "npusplit/report/progress.h"
+#include "npusplit/report/suggest.h"
 #include "npusplit/report/json_text.h"
 #include "npusplit/runtime/ort_util.h"
 #include "npusplit/split/opset_convert.h"
@@ -32,13 +34,42 @@ double hwm_mib() {
 }  // namespace
 namespace fs = std::filesystem;
 
+// --cut takes tensor names, or node names (Hailo's tools speak nodes) standing for their outputs.
+std::vector<std::string> resolve_cut_names(const Graph& g, const std::vector<std::string>& names) {
+  std::vector<std::string> tensors;
+  std::vector<std::string> known;  // for suggestions: every tensor and node name
+  auto candidates = [&]() -> const std::vector<std::string>& {
+    if (known.empty())
+      for (int i = 0; i < g.node_count(); ++i) {
+        known.push_back(g.node(i).name());
+        for (const auto& t : g.node(i).output())
+          if (!t.empty()) known.push_back(t);
+      }
+    return known;
+  };
+  for (const auto& n : names) {
+    if (g.producer(n) >= 0 || g.is_graph_input(n)) {
+      tensors.push_back(n);
+      continue;
+    }
+    int node = -1;
+    for (int i = 0; i < g.node_count() && node < 0; ++i)
+      if (g.node(i).name() == n) node = i;
+    if (node < 0)
+      fail("--cut {}: no tensor or node of that name (after folding){}", n, did_you_mean(n, candidates()));
+    for (const auto& t : g.node(node).output())
+      if (!t.empty()) tensors.push_back(t);
+  }
+  return tensors;
+}
+
 std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch, const StageModels& s) {
   auto join = [](const std::vector<std::string>& v) {
     std::string out;
     for (const auto& x : v) out += " '" + x + "'";
     return out;
   };
-  return fmt::format("hailo parser onnx {} --hw-arch {} --start-node-names{} --end-node-names{}", stage1_file,
+  return fmt::format("hailo parser onnx '{}' --hw-arch {} --start-node-names{} --end-node-names{}", stage1_file,
                      hw_arch, join(s.stage1_start_nodes), join(s.stage1_end_nodes));
 }
 
@@ -153,17 +184,42 @@ SplitResult split_model(const SplitOptions& o) {
   // only when verify needs it, and rewrite/resolve the other copy in place.
   auto original = load_model(o.model);
   spdlog::debug("split: loaded, peak {:.0f} MiB", hwm_mib());
+  // --no-fix on an automatic cut: the same analysis of the rewritten model says what the
+  // passes would have given (one line in the report, only when they would move the cut).
+  const bool what_if = !o.fix && o.compare_with_fix && o.cut.empty();
   onnx::ModelProto to_cut;
-  if (o.verify || o.fix) to_cut = original;
+  if (o.verify || o.fix || what_if) to_cut = original;
   else to_cut = std::move(original);
-  FixReport fix;
+  if (what_if) {
+    Progress progress("split", 0);
+    progress.step(0, "what the exact passes would give");
+    onnx::ModelProto fixed = std::move(original);
+    if (o.verify) original = to_cut;
+    fix_input_shapes(fixed, o.input_shapes);
+    apply_passes(fixed, default_pass_names());
+    ao.keep_original = false;
+    const Analysis with_fix = analyze_proto(std::move(fixed), o.model.string(), ao);
+    r.share_with_fix = with_fix.partition.npu_flops_share();
+  }
+  FixReport& fix = r.fix;
+  std::vector<std::string> shape_notes;  // the passes need fixed input shapes: say so as resolve would
   if (o.fix) {
-    fix_input_shapes(to_cut, o.input_shapes);
+    Progress progress("split", 0);
+    progress.step(0, "rewrite passes");
+    shape_notes = fix_input_shapes(to_cut, o.input_shapes);
     fix = apply_passes(to_cut, o.fix_passes.empty() ? default_pass_names() : o.fix_passes);
   }
   ao.keep_original = false;
   r.analysis = analyze_proto(std::move(to_cut), o.model.string(), ao);
   Analysis& a = r.analysis;
+  a.resolved.notes.insert(a.resolved.notes.begin(), shape_notes.begin(), shape_notes.end());
+  if (r.share_with_fix) {
+    const double without = a.partition.npu_flops_share();
+    if (std::abs(*r.share_with_fix - without) >= 0.0005)
+      r.notes.push_back(fmt::format("--no-fix: stage1 holds {} of the FLOPs; the exact rewrite passes would put {} "
+                                    "on the NPU (drop --no-fix)",
+                                    percent(without), percent(*r.share_with_fix)));
+  }
   spdlog::debug("split: analysed, peak {:.0f} MiB", hwm_mib());
   if (o.verify) a.original = std::move(original);
   {
@@ -175,7 +231,7 @@ SplitResult split_model(const SplitOptions& o) {
     std::vector<std::string> reasons;
     for (const auto& v : a.verdicts)
       reasons.push_back(v.findings.empty() ? "" : v.findings.front().reason + (v.findings.front().detail.empty() ? "" : " (" + v.findings.front().detail + ")"));
-    a.partition = manual_partition(partition_input(a, g), o.cut, reasons);
+    a.partition = manual_partition(partition_input(a, g), resolve_cut_names(g, o.cut), reasons);
   }
   if (a.partition.stage1_nodes == 0)
     fail("{}: no node at the model's inputs is supported by {}: nothing to put in stage1", o.model.string(),
@@ -298,6 +354,10 @@ SplitResult split_model(const SplitOptions& o) {
   }
   m["passes"] = json::array();
   for (const auto& pr : fix.results) m["passes"].push_back({{"pass", pr.pass}, {"rewrites", pr.rewrites}});
+  m["fix"] = {{"applied", o.fix}, {"exact", fix.exact}};
+  if (!o.fix) m["fix"]["skipped_by"] = "--no-fix";
+  if (r.share_with_fix) m["fix"]["npu_flops_share_with_fix"] = *r.share_with_fix;
+  m["notes"] = r.notes;
   json s1 = stage_stats(a, true), s2 = stage_stats(a, false);
   s1["file"] = r.stage1_path.filename().string();
   s2["file"] = r.stage2_path.filename().string();
@@ -312,8 +372,9 @@ SplitResult split_model(const SplitOptions& o) {
       for (const auto& f : v.findings) rules[f.rule_id] = rules.value(f.rule_id, 0) + 1;
     s1["check"]["findings_by_rule"] = rules;
   }
+  // An absolute path: the command works from any folder.
   s1["hailo_parser_command"] =
-      hailo_parser_command(r.stage1_path.filename().string(), a.rules.hw_arch, r.stages);
+      hailo_parser_command(fs::absolute(r.stage1_path).lexically_normal().string(), a.rules.hw_arch, r.stages);
   s1["inputs"] = json::array();
   for (const auto& vi : r.stages.stage1.graph().input()) s1["inputs"].push_back(tensor_contract(vi));
   s1["outputs"] = json::array();
@@ -377,6 +438,15 @@ std::string split_text(const SplitResult& r) {
   std::string ins;
   for (const auto& [k, v] : s2["original_inputs"].items()) ins += fmt::format("\n  {}: {}", k, v.get<std::string>());
   out += "stage2 original inputs:" + ins + "\n";
+  if (!r.fix.results.empty()) {
+    std::string ran;
+    int total = 0;
+    for (const auto& pr : r.fix.results)
+      if (pr.rewrites > 0) ran += fmt::format("{}{} {}", ran.empty() ? "" : ", ", pr.pass, pr.rewrites), total += pr.rewrites;
+    out += fmt::format("passes: {} rewrite(s){}{} (--no-fix to cut the model as given)\n", total,
+                       ran.empty() ? "" : ": ", ran);
+  }
+  for (const auto& n : r.notes) out += "note: " + n + "\n";
   if (!r.stage1_opset.reason.empty()) {
     double worst = 0;
     for (const auto& w : r.stage1_opset.check->worst) worst = std::max(worst, w.max_abs_diff);

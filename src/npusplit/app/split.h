@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "npusplit/app/analyze.h"
+#include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
 #include "npusplit/verify/verify.h"
 
@@ -24,10 +25,13 @@ struct SplitOptions {
   bool pack = false;
   bool allow_suspect = false;          // put "suspect" nodes in stage1 too
   InputShapes input_shapes;
-  std::vector<std::string> fix_passes; // rewrite passes applied before cutting (split --fix)
-  bool fix = false;
+  std::vector<std::string> fix_passes; // rewrite passes applied before cutting (default: every exact one)
+  bool fix = true;                     // false: --no-fix
+  // With fix off: also run the passes on a copy to say what they would have given.
+  bool compare_with_fix = true;
   bool verify = false;
-  int verify_random = 2;
+  // One seeded random case (plus any images): verify costs two inferences of the model per case.
+  int verify_random = 1;
   std::vector<std::string> verify_images;
   double tolerance = 0.0;
   int stage1_opset = 0;                // 0: the model's, moved into the target's opset range
@@ -49,6 +53,9 @@ struct SplitResult {
   nlohmann::json manifest;
   std::optional<VerifyReport> verify;
   std::vector<std::string> warnings;
+  std::vector<std::string> notes;      // e.g. what --no-fix costs
+  FixReport fix;                       // the passes that ran (empty with --no-fix)
+  std::optional<double> share_with_fix;  // --no-fix: the NPU FLOPs share the passes would give
   std::string pack_ranges;             // with --pack and --verify: each part's value range
   double split_ms = 0, verify_ms = 0;
 };

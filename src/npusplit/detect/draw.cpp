@@ -33,6 +33,32 @@ void draw_detections(cv::Mat& img, const std::vector<Detection>& dets) {
   const int thick = std::max(1, int(std::lround(diag / 600.0)));
   const double font_scale = std::max(0.35, diag / 1800.0);
   const int font = cv::FONT_HERSHEY_SIMPLEX;
+  // Labels of the best detections are placed first; a later one takes the first spot (above
+  // the box, inside its top, below it) that overlaps no placed label, so texts never collide.
+  std::vector<cv::Rect> placed;
+  std::vector<cv::Rect> tag_of(dets.size());
+  for (size_t k = 0; k < dets.size(); ++k) {
+    const Detection& d = dets[k];
+    const std::string text = fmt::format("{} {:.2f}", d.label, d.score);
+    int baseline = 0;
+    const cv::Size ts = cv::getTextSize(text, font, font_scale, std::max(1, thick - 1), &baseline);
+    const int h = ts.height + baseline + 2, w = ts.width + 2;
+    const int x1 = int(std::lround(d.x1)), y1 = int(std::lround(d.y1)), y2 = int(std::lround(d.y2));
+    const int left = std::clamp(x1, 0, std::max(0, img.cols - w));
+    std::vector<int> tops = {y1 - h, y1, y2};
+    for (int step = 1; step <= 8; ++step) tops.push_back(y2 + step * h);
+    cv::Rect best(left, std::clamp(y1 - h, 0, std::max(0, img.rows - h)), w, h);
+    for (int top : tops) {
+      if (top < 0 || top + h > img.rows) continue;
+      const cv::Rect r(left, top, w, h);
+      if (std::none_of(placed.begin(), placed.end(), [&](const cv::Rect& p) { return (p & r).area() > 0; })) {
+        best = r;
+        break;
+      }
+    }
+    placed.push_back(best);
+    tag_of[k] = best;
+  }
   // Lowest score first, so the best detections end up on top.
   for (auto it = dets.rbegin(); it != dets.rend(); ++it) {
     const Detection& d = *it;
@@ -44,10 +70,8 @@ void draw_detections(cv::Mat& img, const std::vector<Detection>& dets) {
     const std::string text = fmt::format("{} {:.2f}", d.label, d.score);
     int baseline = 0;
     const cv::Size ts = cv::getTextSize(text, font, font_scale, std::max(1, thick - 1), &baseline);
-    int top = p1.y - ts.height - baseline - 2;
-    if (top < 0) top = p1.y;  // no room above: put the tag inside the box
-    const int left = std::clamp(p1.x, 0, std::max(0, img.cols - ts.width - 2));
-    const cv::Rect tag(left, top, ts.width + 2, ts.height + baseline + 2);
+    const cv::Rect tag = tag_of[size_t(std::distance(it, dets.rend()) - 1)];
+    const int left = tag.x, top = tag.y;
     cv::rectangle(img, tag & cv::Rect(0, 0, img.cols, img.rows), c, cv::FILLED);
     // Black or white text, whichever reads better on the tag colour.
     const double lum = 0.114 * c[0] + 0.587 * c[1] + 0.299 * c[2];

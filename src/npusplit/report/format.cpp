@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace npusplit {
 
@@ -13,28 +14,57 @@ size_t display_width(const std::string& s) {
   for (unsigned char c : s) w += (c & 0xC0) != 0x80;
   return w;
 }
-std::string cut(const std::string& s, size_t max) {
-  if (display_width(s) <= max) return s;
-  std::string out;
-  size_t w = 0;
-  for (size_t i = 0; i < s.size() && w < max - 1; ++i) {
-    out += s[i];
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) ++w;
-    while (i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) out += s[++i];
+// The first MAX columns of S (whole UTF-8 characters) and the rest.
+std::pair<std::string, std::string> take_columns(const std::string& s, size_t max) {
+  size_t i = 0, w = 0;
+  while (i < s.size() && w < max) {
+    ++i;
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+    ++w;
   }
-  return out + "…";
+  return {s.substr(0, i), s.substr(i)};
+}
+
+// S as lines of at most MAX columns, broken after spaces where possible: nothing is cut off.
+std::vector<std::string> wrap(const std::string& s, size_t max) {
+  std::vector<std::string> lines;
+  std::string rest = s;
+  while (display_width(rest) > max) {
+    auto [head, tail] = take_columns(rest, max);
+    const size_t space = head.rfind(' ');
+    if (space != std::string::npos && space > 0) {
+      tail = head.substr(space + 1) + tail;
+      head = head.substr(0, space);
+    }
+    lines.push_back(head);
+    rest = tail;
+  }
+  lines.push_back(rest);
+  return lines;
 }
 }  // namespace
 
 std::string format_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                          size_t max_width) {
   std::vector<size_t> w(header.size(), 0);
-  // Every column but the last is cut to MAX_WIDTH; the last (the prose) runs on.
-  auto cells = rows;
-  for (auto& r : cells)
-    for (size_t i = 0; i + 1 < r.size() && i + 1 < header.size(); ++i) r[i] = cut(r[i], max_width);
+  // Cells wider than MAX_WIDTH wrap onto continuation lines; the last column (the prose)
+  // runs on unwrapped. Nothing is ever cut.
+  std::vector<std::vector<std::string>> lines;  // physical lines
+  for (const auto& r : rows) {
+    std::vector<std::vector<std::string>> parts(r.size());
+    size_t height = 1;
+    for (size_t i = 0; i < r.size(); ++i) {
+      parts[i] = (i + 1 < r.size() && i + 1 < header.size()) ? wrap(r[i], max_width) : std::vector<std::string>{r[i]};
+      height = std::max(height, parts[i].size());
+    }
+    for (size_t k = 0; k < height; ++k) {
+      std::vector<std::string> l;
+      for (const auto& p : parts) l.push_back(k < p.size() ? p[k] : "");
+      lines.push_back(std::move(l));
+    }
+  }
   for (size_t i = 0; i < header.size(); ++i) w[i] = display_width(header[i]);
-  for (const auto& r : cells)
+  for (const auto& r : lines)
     for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], display_width(r[i]));
   auto line = [&](const std::vector<std::string>& r) {
     std::string s;
@@ -51,7 +81,7 @@ std::string format_table(const std::vector<std::string>& header, const std::vect
   for (size_t i = 0; i < w.size(); ++i)
     rule.push_back(std::string(i + 1 == w.size() ? std::min(w[i], max_width) : w[i], '-'));
   out += line(rule);
-  for (const auto& r : cells) out += line(r);
+  for (const auto& r : lines) out += line(r);
   return out;
 }
 

@@ -5,8 +5,9 @@
 
 namespace npusplit {
 
-// Left-aligned columns, a rule under the header; cells longer than MAX_WIDTH are cut with "…"
-// except in the last column, which is left whole (put the long prose there).
+// Left-aligned columns, a rule under the header; cells longer than MAX_WIDTH wrap onto
+// continuation lines, except in the last column, which runs on (put the long prose there).
+// Nothing is ever cut off.
 std::string format_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                          size_t max_width = 70);
 std::string human_bytes(double bytes);

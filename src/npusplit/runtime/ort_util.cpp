@@ -33,6 +33,7 @@ Ort::SessionOptions make_session_options(const OrtOptions& o) {
   so.SetGraphOptimizationLevel(o.opt_level);
   so.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
   if (o.disable_prepacking) so.AddConfigEntry("session.disable_prepacking", "1");
+  if (!o.allow_spinning) so.AddConfigEntry("session.intra_op.allow_spinning", "0");
   return so;
 }
 

@@ -27,6 +27,10 @@ struct OrtOptions {
   // tensor folded into an initializer would round differently from the same tensor computed
   // at run time. Verification and folding turn it off; `run`/`bench` keep it for speed.
   bool disable_prepacking = true;
+  // Verification keeps three sessions (original, stage1, stage2) and runs them in turn: a pool
+  // still spinning after its run steals the cores the next session needs (and any other load
+  // on the machine makes spinning pools wait on descheduled threads). Off unless asked for.
+  bool allow_spinning = false;
 };
 
 Ort::SessionOptions make_session_options(const OrtOptions& o);

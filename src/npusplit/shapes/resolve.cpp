@@ -14,6 +14,7 @@
 #include "npusplit/error.h"
 #include "npusplit/ir/graph.h"
 #include "npusplit/runtime/ort_util.h"
+#include "npusplit/shapes/isolated_inference.h"
 
 namespace npusplit {
 
@@ -134,12 +135,9 @@ int constants_to_initializers(onnx::GraphProto& g) {
 ShapeMap infer_shapes(onnx::ModelProto& m) {
   auto* g = m.mutable_graph();
   g->clear_value_info();
-  try {
-    onnx::ShapeInferenceOptions opts{false, 0, true};
-    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(), opts);
-  } catch (const std::exception&) {
-    // Shape inference is best effort here; what it misses, ONNX Runtime supplies.
-  }
+  // Best effort (what it misses, folding and ONNX Runtime supply), in a child process: see
+  // isolated_inference.h for why.
+  infer_shapes_isolated(m);
   ShapeMap shapes;
   for (const auto& t : g->initializer()) shapes[t.name()] = tensor_info_of(t);
   for (const auto& v : g->input()) shapes.emplace(v.name(), tensor_info_of(v.type()));

@@ -10,6 +10,7 @@
 #include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/graph.h"
+#include "npusplit/report/progress.h"
 #include "npusplit/runtime/ort_util.h"
 
 namespace npusplit {
@@ -151,6 +152,8 @@ void accumulate(VerifyReport& r, const VerifyCaseResult& cr) {
 VerifyReport verify_split(const onnx::ModelProto& original, const onnx::ModelProto& stage1,
                           const onnx::ModelProto& stage2, const std::vector<VerifyCase>& cases, double tol) {
   OrtOptions oo;  // optimizations off: see OrtOptions
+  Progress progress("verify", int64_t(cases.size()));
+  progress.step(0, "loading the models into ONNX Runtime");
   auto s0 = make_session(bytes_of(original), oo, "original model");
   auto s1 = make_session(bytes_of(stage1), oo, "stage1");
   auto s2 = make_session(bytes_of(stage2), oo, "stage2");
@@ -159,8 +162,11 @@ VerifyReport verify_split(const onnx::ModelProto& original, const onnx::ModelPro
   VerifyReport r;
   r.tolerance = tol;
   std::map<std::string, std::pair<double, double>> ranges;
+  int64_t k = 0;
   for (const auto& c : cases) {
+    progress.step(k, c.label + ": original model");
     auto ref = run_session(s0, c.inputs);
+    progress.step(k, c.label + ": stage1");
     std::vector<HostTensor> a1;
     for (const auto& s : in1) {
       const auto* t = find(c.inputs, s.name);
@@ -183,7 +189,9 @@ VerifyReport verify_split(const onnx::ModelProto& original, const onnx::ModelPro
       if (!t) fail("stage2 input '{}' is neither a stage1 output nor an original input", s.name);
       a2.push_back(*t);
     }
+    progress.step(k, c.label + ": stage2");
     auto got = run_session(s2, a2);
+    progress.step(k++, c.label + ": comparing");
     VerifyCaseResult cr;
     cr.label = c.label;
     for (const auto& o : out0) {
@@ -202,13 +210,18 @@ VerifyReport verify_split(const onnx::ModelProto& original, const onnx::ModelPro
 VerifyReport verify_equivalent(const onnx::ModelProto& a, const onnx::ModelProto& b,
                                const std::vector<VerifyCase>& cases, double tol) {
   OrtOptions oo;
+  Progress progress("verify", int64_t(cases.size()));
+  progress.step(0, "loading the models into ONNX Runtime");
   auto sa = make_session(bytes_of(a), oo, "original model");
   auto sb = make_session(bytes_of(b), oo, "rewritten model");
   const auto outs = session_outputs(sa);
   VerifyReport r;
   r.tolerance = tol;
+  int64_t k = 0;
   for (const auto& c : cases) {
+    progress.step(k, c.label + ": original model");
     auto x = run_session(sa, c.inputs);
+    progress.step(k++, c.label + ": rewritten model");
     auto y = run_session(sb, c.inputs);
     VerifyCaseResult cr;
     cr.label = c.label;

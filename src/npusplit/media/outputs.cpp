@@ -1,0 +1,161 @@
+#include "npusplit/media/outputs.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <csignal>
+#include <opencv2/core/utils/logger.hpp>
+
+#include "npusplit/error.h"
+#include "npusplit/io/atomic_output.h"
+#include "npusplit/report/json_text.h"
+
+namespace npusplit {
+
+namespace fs = std::filesystem;
+
+// ------------------------------------------------------------------------------------------
+// AnnotatedVideo
+
+namespace {
+
+struct VideoFormat {
+  const char* extension;
+  const char* fourcc;
+};
+
+std::vector<VideoFormat> formats_for(const fs::path& source) {
+  std::string e = source.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  std::vector<VideoFormat> f;
+  if (e == ".avi") f.push_back({".avi", "MJPG"});
+  else if (e == ".mov") f.push_back({".mov", "mp4v"});
+  else if (e == ".m4v") f.push_back({".m4v", "mp4v"});
+  else if (e == ".mkv") f.push_back({".mkv", "mp4v"});
+  else if (e == ".webm") f.push_back({".webm", "VP80"});
+  f.push_back({".mp4", "mp4v"});
+  f.push_back({".avi", "MJPG"});
+  return f;
+}
+
+}  // namespace
+
+AnnotatedVideo::AnnotatedVideo(const fs::path& stem_path, const fs::path& source, double fps)
+    : stem_(stem_path), source_(source), fps_(fps > 0 ? fps : 25) {}
+
+AnnotatedVideo::~AnnotatedVideo() { close(); }
+
+void AnnotatedVideo::write(const cv::Mat& bgr) {
+  if (!writer_.isOpened()) {
+    std::error_code ec;
+    if (stem_.has_parent_path()) fs::create_directories(stem_.parent_path(), ec);
+    for (const auto& f : formats_for(source_)) {
+      fs::path p = stem_;
+      p += f.extension;
+      try {
+        const char* c = f.fourcc;
+        if (writer_.open(p.string(), cv::VideoWriter::fourcc(c[0], c[1], c[2], c[3]), fps_, bgr.size())) {
+          path_ = p;
+          codec_ = f.fourcc;
+          break;
+        }
+      } catch (const cv::Exception&) {
+      }
+      fs::remove(p, ec);
+    }
+    if (!writer_.isOpened()) fail("{}: this OpenCV build cannot write a video (use --frames-as-png)", stem_.string());
+  }
+  writer_.write(bgr);
+}
+
+void AnnotatedVideo::close() {
+  if (writer_.isOpened()) writer_.release();
+}
+
+// ------------------------------------------------------------------------------------------
+// DetectionsWriter
+
+namespace {
+// One line of JSON; names that are not valid UTF-8 are escaped, never an exception.
+std::string compact(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+}  // namespace
+
+DetectionsWriter::DetectionsWriter(fs::path path, Format format, nlohmann::json header, int save_every)
+    : path_(std::move(path)), format_(format), doc_(std::move(header)), save_every_(std::max(1, save_every)) {
+  std::error_code ec;
+  if (path_.has_parent_path()) fs::create_directories(path_.parent_path(), ec);
+  if (format_ == Format::jsonl) {
+    lines_ = std::fopen(path_.c_str(), "wb");
+    if (!lines_) fail("{}: cannot write", path_.string());
+    const std::string head = compact(doc_);
+    std::fwrite(head.data(), 1, head.size(), lines_);
+    std::fflush(lines_);
+  } else {
+    doc_["frames"] = nlohmann::json::array();
+    doc_["complete"] = false;
+    save_json();
+  }
+}
+
+DetectionsWriter::~DetectionsWriter() {
+  try {
+    close(false);  // not closed by the run: it ended early
+  } catch (const std::exception&) {
+  }
+}
+
+void DetectionsWriter::add(nlohmann::json frame) {
+  ++frames_;
+  if (format_ == Format::jsonl) {
+    const std::string line = compact(frame);
+    if (std::fwrite(line.data(), 1, line.size(), lines_) != line.size()) fail("{}: cannot write", path_.string());
+    std::fflush(lines_);
+    return;
+  }
+  doc_["frames"].push_back(std::move(frame));
+  if (++unsaved_ >= save_every_) save_json();
+}
+
+void DetectionsWriter::save_json() {
+  write_file_atomic(path_, dump_json(doc_));
+  unsaved_ = 0;
+}
+
+void DetectionsWriter::close(bool complete) {
+  if (closed_) return;
+  closed_ = true;
+  if (lines_) {
+    const std::string end = compact(nlohmann::json{{"end", {{"frames", frames_}, {"complete", complete}}}});
+    std::fwrite(end.data(), 1, end.size(), lines_);
+    std::fclose(lines_);
+    lines_ = nullptr;
+  } else {
+    doc_["complete"] = complete;
+    save_json();
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// InterruptGuard
+
+namespace {
+std::atomic<bool> g_interrupt{false};
+void (*g_previous)(int) = SIG_DFL;
+extern "C" void on_sigint(int) {
+  if (g_interrupt.exchange(true)) {  // the second Ctrl-C: stop now
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+  }
+}
+}  // namespace
+
+InterruptGuard::InterruptGuard() {
+  g_interrupt = false;
+  g_previous = std::signal(SIGINT, on_sigint);
+}
+InterruptGuard::~InterruptGuard() { std::signal(SIGINT, g_previous == SIG_ERR ? SIG_DFL : g_previous); }
+bool InterruptGuard::requested() { return g_interrupt.load(); }
+
+}  // namespace npusplit
