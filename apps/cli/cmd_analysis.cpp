@@ -61,12 +61,17 @@ void add_check(CLI::App& app, int& exit_code) {
   static bool as_json = false, all = false;
   cmd->add_option("model", model, "ONNX model")->required();
   cmd->add_option("--target", target, "hailo8 | hailo8l | hailo10h | ... or a rules .yaml file")->capture_default_str();
+  static std::string dfc, parser_log;
+  cmd->add_option("--dfc", dfc, "DFC version of the rules, e.g. 3.33 or 5.3 (default: the newest documented)");
+  cmd->add_option("--parser-log", parser_log, "log of a failed `hailo parser` run: its errors become findings");
   cmd->add_option("--input-shape", shapes, "NAME=D0,D1,... for dynamic inputs (batch defaults to 1)");
   cmd->add_flag("--json", as_json, "the full report as JSON (schema npusplit.check/1)");
   cmd->add_flag("--all", all, "one row per node instead of grouped rows");
   cmd->callback([&] {
     AnalyzeOptions o;
     o.target = target;
+    o.dfc = dfc;
+    o.parser_log = parser_log;
     o.input_shapes = parse_input_shapes(shapes);
     o.keep_original = false;
     auto a = analyze(model, o);
@@ -85,6 +90,8 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("model", model, "ONNX model")->required();
   cmd->add_option("-o,--out", out, "output folder")->required();
   cmd->add_option("--target", o.target, "target rules")->capture_default_str();
+  cmd->add_option("--dfc", o.dfc, "DFC version of the rules (default: the newest documented)");
+  cmd->add_option("--parser-log", o.parser_log, "log of a failed `hailo parser` run on a stage1: the nodes it names are rejected, then the cut is made again");
   cmd->add_option("--cut", cut, "auto, or TENSOR|NODE[,...] to cut at (a node stands for its outputs)")
       ->capture_default_str();
   cmd->add_option("--feature-name", o.feature_name, "name of the tensor(s) at the cut")->capture_default_str();
@@ -105,6 +112,11 @@ void add_split(CLI::App& app, int& exit_code) {
       ->check(at_least(0));
   cmd->add_option("--stage1-opset", o.stage1_opset,
                   "write stage1 at this opset (default: the model's, converted into the target parser's range)");
+  cmd->add_flag("--fused-host", o.fused_host,
+                "also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused deformable attention "
+                "(custom domain 'npusplit', for npusplit's runtime; --verify checks it within --fused-tolerance)");
+  cmd->add_option("--fused-tolerance", o.fused_tolerance, "with --fused-host --verify: max abs diff allowed")
+      ->capture_default_str();
   cmd->add_flag("--json", as_json, "print the manifest");
   cmd->callback([&] {
     o.model = model;
@@ -118,7 +130,7 @@ void add_split(CLI::App& app, int& exit_code) {
     auto r = split_model(o);
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << split_text(r);
-    exit_code = (r.verify && !r.verify->ok) ? 1 : 0;
+    exit_code = (r.verify && !r.verify->ok) || (r.verify_fused && !r.verify_fused->ok) ? 1 : 0;
   });
 }
 

@@ -17,6 +17,7 @@
 #include "npusplit/error.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/media/run.h"
+#include "npusplit/pipeline/host_compare.h"
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/format.h"
 #include "npusplit/report/progress.h"
@@ -36,6 +37,7 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 struct ModelArgs {
   std::string model, stage1, stage2, hef, backend = "ort";
   int threads = 0;
+  bool no_fused_host = false;
 };
 
 void add_model_options(CLI::App* cmd, ModelArgs& a) {
@@ -48,6 +50,8 @@ void add_model_options(CLI::App* cmd, ModelArgs& a) {
   cmd->add_option("--hef", a.hef, "with --backend hailo: the compiled stage1 (.hef)");
   cmd->add_option("--threads", a.threads, "ONNX Runtime intra-op threads per stage (0: one per core)")
       ->check(at_least(0));
+  cmd->add_flag("--no-fused-host", a.no_fused_host,
+                "run stage2 as exported (default: its deformable attention runs as npusplit's fused operator)");
 }
 
 // Stage2 inputs that are model inputs only stage2 reads and the detector fills itself.
@@ -56,6 +60,11 @@ std::vector<std::string> extra_model_inputs(const Stage& stage2) {
   for (const auto& s : stage2.inputs())
     if (is_orig_sizes_input(s)) extra.push_back(s.name);
   return extra;
+}
+
+StageOptions stage2_options(StageOptions so, const ModelArgs& a) {
+  so.fuse_host_ops = !a.no_fused_host;
+  return so;
 }
 
 struct Built {
@@ -99,7 +108,7 @@ Built build_pipeline(const ModelArgs& a, bool pipelined) {
     // 2 cores: atto 4.9 ms vs 6.5 ms without spinning and 11.7 ms with ORT's default spinning).
     so.stop_spinning_after_run = true;
     auto s1 = make_ort_stage(a.stage1, so);
-    auto s2 = make_ort_stage(a.stage2, so);
+    auto s2 = make_ort_stage(a.stage2, stage2_options(so, a));
     auto extra = extra_model_inputs(*s2);
     b.pipeline = std::make_unique<TwoStagePipeline>(std::move(s1), std::move(s2), extra);
     b.what = a.stage1 + " -> " + a.stage2;
@@ -109,7 +118,7 @@ Built build_pipeline(const ModelArgs& a, bool pipelined) {
   if (a.hef.empty()) fail("--backend hailo needs --hef FILE (the compiled stage1)");
   if (!a.stage1.empty()) fail("--backend hailo takes stage1 from --hef; drop --stage1");
 #ifdef NPUSPLIT_WITH_HAILORT
-  auto s2 = make_ort_stage(a.stage2, so);
+  auto s2 = make_ort_stage(a.stage2, stage2_options(so, a));
   auto extra = extra_model_inputs(*s2);
   HailoStageOptions ho;
   // What stage1 must deliver: stage2's inputs, less the model inputs the host fills itself.
@@ -125,7 +134,9 @@ Built build_pipeline(const ModelArgs& a, bool pipelined) {
 
 std::string stage_names(TwoStagePipeline& p) {
   if (!p.is_split()) return p.stage1().backend();
-  return fmt::format("stage1 {}, stage2 {}", p.stage1().backend(), p.stage2()->backend());
+  const int fused = p.stage2()->fused_host_ops();
+  return fmt::format("stage1 {}, stage2 {}{}", p.stage1().backend(), p.stage2()->backend(),
+                     fused > 0 ? fmt::format(" ({} fused deformable attention(s))", fused) : "");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -388,7 +399,11 @@ void add_bench(CLI::App& app, int& exit_code) {
   static ModelArgs ma;
   static int64_t frames = 100, warmup = 10;
   static bool pipelined = false, sequential = false, as_json = false;
+  static std::string host_baseline;
   add_model_options(cmd, ma);
+  cmd->add_option("--host-baseline", host_baseline,
+                  "STAGE1,STAGE2 of another split (e.g. cut at the encoder's outputs): also time stage2 alone, "
+                  "fused, unfused and this baseline's, side by side with the same threads");
   cmd->add_option("--frames", frames, "measured frames per mode")->capture_default_str()->check(at_least(1));
   cmd->add_option("--warmup", warmup, "frames run before measuring")->capture_default_str()->check(at_least(0));
   cmd->add_flag("--pipelined", pipelined, "only the pipelined mode (stage1 of frame n+1 overlaps stage2 of frame n)");
@@ -417,8 +432,37 @@ void add_bench(CLI::App& app, int& exit_code) {
       const int threads = ma.threads > 0 ? ma.threads : std::max(1, int(std::thread::hardware_concurrency()) / 2);
       results.push_back(bench_pipelined(*b.pipeline, feed, frames, warmup, threads));
     }
-    if (as_json) std::cout << dump_json(bench_json(what, results));
-    else std::cout << bench_text(what, backends, results);
+    nlohmann::json host;
+    std::string host_text;
+    if (!host_baseline.empty()) {
+      const auto parts = split_commas({host_baseline});
+      if (parts.size() != 2) fail("--host-baseline takes STAGE1,STAGE2");
+      if (ma.stage1.empty() || ma.stage2.empty() || ma.backend != "ort")
+        fail("--host-baseline needs --stage1 and --stage2 (ONNX Runtime)");
+      const std::vector<Stage2Variant> vars = {{"stage2 fused", ma.stage1, ma.stage2, true},
+                                               {"stage2 unfused", ma.stage1, ma.stage2, false},
+                                               {"baseline stage2", parts[0], parts[1], false},
+                                               {"baseline stage2 fused", parts[0], parts[1], true}};
+      const auto ts = compare_stage2(vars, ma.threads, int(frames), int(warmup));
+      std::vector<std::vector<std::string>> rows;
+      host = nlohmann::json::array();
+      for (const auto& t : ts) {
+        rows.push_back({t.label, std::to_string(t.fused_ops), ms(t.p50_ms), ms(t.p90_ms), ms(t.mean_ms),
+                        fmt::format("{:.2f}x", ts[2].p50_ms > 0 ? t.p50_ms / ts[2].p50_ms : 0)});
+        host.push_back({{"label", t.label}, {"fused_ops", t.fused_ops}, {"p50_ms", t.p50_ms}, {"p90_ms", t.p90_ms},
+                        {"mean_ms", t.mean_ms}});
+      }
+      host_text = fmt::format("host stage2 alone ({} ORT thread(s), {} frames each, round-robin; baseline {})\n",
+                              ma.threads > 0 ? std::to_string(ma.threads) : "default", frames, parts[1]) +
+                  format_table({"stage2", "fused ops", "p50 ms", "p90 ms", "mean ms", "p50 / baseline"}, rows);
+    }
+    if (as_json) {
+      auto j = bench_json(what, results);
+      if (!host.is_null()) j["host_stage2"] = host;
+      std::cout << dump_json(j);
+    } else {
+      std::cout << bench_text(what, backends, results) << host_text;
+    }
     exit_code = 0;
   });
 }

@@ -40,6 +40,8 @@ void judge(Analysis& a, bool partition) {
   auto t0 = std::chrono::steady_clock::now();
   Graph g(a.resolved.model.graph());
   a.verdicts = evaluate_graph(a.rules, g, a.resolved.shapes);
+  if (!a.parser_log_path.empty())
+    a.parser_log = apply_parser_log(a.parser_log_text, a.parser_log_path, a.rules, g, a.verdicts);
   a.flops = graph_flops(g, a.resolved.shapes);
   a.total_flops = 0;
   for (auto f : a.flops) a.total_flops = sat_add(a.total_flops, f);
@@ -53,7 +55,11 @@ void judge(Analysis& a, bool partition) {
 
 Analysis analyze_proto(onnx::ModelProto m, const std::string& label, const AnalyzeOptions& o) {
   Analysis a;
-  a.rules = load_rules(o.target);
+  a.rules = load_rules(o.target, o.dfc);
+  if (!o.parser_log.empty()) {
+    a.parser_log_path = o.parser_log;
+    a.parser_log_text = read_file(o.parser_log);
+  }
   a.allow_suspect = o.allow_suspect;
   a.summary = summarize(m, label, static_cast<int64_t>(m.ByteSizeLong()));
   auto t0 = std::chrono::steady_clock::now();

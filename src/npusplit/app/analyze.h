@@ -8,6 +8,7 @@
 
 #include "npusplit/partition/partitioner.h"
 #include "npusplit/rules/evaluator.h"
+#include "npusplit/rules/parser_log.h"
 #include "npusplit/rules/rule_set.h"
 #include "npusplit/shapes/resolve.h"
 
@@ -44,10 +45,15 @@ struct Analysis {
   Partition partition;         // the automatic cut (largest stage1)
   Timings timings;
   bool allow_suspect = false;
+  // A failed `hailo parser` log (--parser-log): its findings are added on every judge().
+  std::string parser_log_path, parser_log_text;
+  ParserLogResult parser_log;
 };
 
 struct AnalyzeOptions {
   std::string target = "hailo8";
+  std::string dfc;          // --dfc: DFC version of the rules (empty = newest documented)
+  std::string parser_log;   // --parser-log FILE
   InputShapes input_shapes;
   bool partition = true;
   // Let nodes whose only findings are "suspect" (inferred, unconfirmed parser failures) into

@@ -8,6 +8,7 @@
 
 #include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
+#include "npusplit/host/fuse_msda.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/report/check_report.h"
@@ -15,6 +16,7 @@
 #include "npusplit/report/progress.h"
 #include "npusplit/report/suggest.h"
 #include "npusplit/report/json_text.h"
+#include "npusplit/runtime/msda_op.h"
 #include "npusplit/runtime/ort_util.h"
 #include "npusplit/split/opset_convert.h"
 
@@ -178,6 +180,8 @@ SplitResult split_model(const SplitOptions& o) {
     fail("--stage1-opset {}: must be within 7-{}", o.stage1_opset, max_supported_opset());
   AnalyzeOptions ao;
   ao.target = o.target;
+  ao.dfc = o.dfc;
+  ao.parser_log = o.parser_log;
   ao.input_shapes = o.input_shapes;
   ao.allow_suspect = o.allow_suspect;
   // Copies of the weights are what bounds memory on the large variants: keep the loaded model
@@ -273,13 +277,22 @@ SplitResult split_model(const SplitOptions& o) {
         "--pack joins tensors into one output: on the NPU the 8-bit quantizer would give them one scale (Hailo's "
         "guidance is to keep them separate), and the packing Reshape/Concat are not parsable -- the hailo parser "
         "command ends before them, so pack what HailoRT returns on the host");
+  onnx::ModelProto fused_stage2;
+  if (o.fused_host) {
+    fused_stage2 = r.stages.stage2;
+    r.fused_ops = fuse_deformable_attention(fused_stage2).fused;
+    r.stage2_fused_path = o.out_dir / (stem + "_stage2_fused.onnx");
+  }
   r.split_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   if (o.verify) {
     const auto tv = std::chrono::steady_clock::now();
     auto cases = make_verify_cases(a.original, o.input_shapes, o.verify_random, o.verify_images);
-    r.verify = verify_split(a.original, unconverted_stage1 ? *unconverted_stage1 : r.stages.stage1, r.stages.stage2,
-                            cases, o.tolerance);
+    // The reference stage1 is the unconverted one: the opset conversion is checked on its own.
+    const onnx::ModelProto& stage1_ref = unconverted_stage1 ? *unconverted_stage1 : r.stages.stage1;
+    r.verify = verify_split(a.original, stage1_ref, r.stages.stage2, cases, o.tolerance);
+    if (o.fused_host)
+      r.verify_fused = check_fused_stage2(stage1_ref, r.stages.stage2, fused_stage2, cases, o.fused_tolerance);
     r.verify_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tv).count();
     if (o.pack && r.stages.pack_layout.size() > 1 &&
         r.stages.stage1.graph().output(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT) {
@@ -323,6 +336,9 @@ SplitResult split_model(const SplitOptions& o) {
   m["schema"] = "npusplit.split/1";
   m["source"] = {{"model", o.model.string()}, {"summary", summary_json(a.summary)}};
   m["target"] = {{"name", a.rules.target}, {"hw_arch", a.rules.hw_arch}, {"dfc", a.rules.dfc}};
+  if (!a.parser_log_path.empty())
+    m["parser_log"] = {{"file", a.parser_log_path}, {"findings_added", a.parser_log.findings_added},
+                       {"unknown_lines", a.parser_log.unknown.size()}};
   m["input_shapes_notes"] = a.resolved.notes;
   m["cut"] = {{"mode", o.cut.empty() ? "auto" : "manual"},
               {"packed", o.pack},
@@ -405,12 +421,32 @@ SplitResult split_model(const SplitOptions& o) {
   m["warnings"] = r.warnings;
   if (!r.pack_ranges.empty()) m["cut"]["packed_value_ranges"] = r.pack_ranges;
   if (r.verify) m["verify"] = verify_json(*r.verify);
+  if (o.fused_host) {
+    json f = {{"file", r.stage2_fused_path.filename().string()},
+              {"domain", kHostOpDomain},
+              {"fused_deformable_attention", r.fused_ops},
+              {"nodes", fused_stage2.graph().node_size()}};
+    if (r.verify_fused) {
+      const auto& w = r.verify_fused->worst;
+      f["verify"] = {{"tolerance", r.verify_fused->tolerance},
+                     {"ok", r.verify_fused->ok},
+                     {"cases", r.verify_fused->cases.size()},
+                     {"max_abs_diff", w.max_abs_diff},
+                     {"max_abs_diff_by_position", w.raw_max_abs_diff},
+                     {"tied_rows_reordered", w.reordered_rows},
+                     {"unmatched_rows", w.unmatched_rows},
+                     {"order_violations", w.order_violations}};
+    }
+    m["stage2_fused"] = f;
+  }
 
-  // One set: both stages, then the manifest that names them with their hashes. An interrupted
-  // split leaves the previous set; a reader can tell a stage that does not belong to its manifest.
+  // One set: both stages (and the fused stage2), then the manifest that names them with their
+  // hashes. An interrupted split leaves the previous set; a reader can tell a stage that does not
+  // belong to its manifest.
   OutputSet files;
   m["stage1"]["sha256"] = files.add_model(r.stage1_path, r.stages.stage1);
   m["stage2"]["sha256"] = files.add_model(r.stage2_path, r.stages.stage2);
+  if (o.fused_host) m["stage2_fused"]["sha256"] = files.add_model(r.stage2_fused_path, fused_stage2);
   r.manifest = m;
   files.add_bytes(r.manifest_path, dump_json(m));
   files.commit();
@@ -420,7 +456,8 @@ SplitResult split_model(const SplitOptions& o) {
 std::string split_text(const SplitResult& r) {
   const auto& a = r.analysis;
   std::string out;
-  out += fmt::format("split {} for {}\n", a.summary.path, a.rules.target);
+  out += fmt::format("split {} for {} (DFC {} rules)\n", a.summary.path, a.rules.target, a.rules.dfc);
+  out += parser_log_report(a.parser_log);
   for (const auto& n : a.resolved.notes) out += "note: " + n + "\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : r.manifest["crossing"])
@@ -458,6 +495,10 @@ std::string split_text(const SplitResult& r) {
   out += "manifest: " + r.manifest_path.string() + "\n";
   for (const auto& w : r.warnings) out += "warning: " + w + "\n";
   if (r.verify) out += verify_text(*r.verify);
+  if (!r.stage2_fused_path.empty())
+    out += fmt::format("stage2 fused (host ops, domain {}): {} deformable attention(s) fused -> {}\n", kHostOpDomain,
+                       r.fused_ops, r.stage2_fused_path.string());
+  if (r.verify_fused) out += fused_check_text(*r.verify_fused);
   return out;
 }
 

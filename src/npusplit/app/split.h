@@ -11,6 +11,7 @@
 #include "npusplit/app/analyze.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
+#include "npusplit/verify/fused_check.h"
 #include "npusplit/verify/verify.h"
 
 namespace npusplit {
@@ -20,6 +21,8 @@ struct SplitOptions {
   std::filesystem::path out_dir;
   std::string stem;                    // output file stem (default: the model's)
   std::string target = "hailo8";
+  std::string dfc;                     // --dfc (empty = newest documented)
+  std::string parser_log;              // --parser-log FILE: a failed parser run to learn from
   std::vector<std::string> cut;        // empty = auto
   std::string feature_name = "hailo_stage1_feat";
   bool pack = false;
@@ -35,6 +38,11 @@ struct SplitOptions {
   std::vector<std::string> verify_images;
   double tolerance = 0.0;
   int stage1_opset = 0;                // 0: the model's, moved into the target's opset range
+  // Also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused host operators (custom
+  // domain "npusplit", host/fuse_msda.h); --verify compares it with the plain stage2 within
+  // FUSED_TOLERANCE (verify/fused_check.h).
+  bool fused_host = false;
+  double fused_tolerance = 1e-4;
 };
 
 // What split did to stage1's opset (converted only when outside the target parser's range).
@@ -52,6 +60,9 @@ struct SplitResult {
   Stage1Opset stage1_opset;
   nlohmann::json manifest;
   std::optional<VerifyReport> verify;
+  std::filesystem::path stage2_fused_path;  // with fused_host
+  int fused_ops = 0;
+  std::optional<FusedCheck> verify_fused;  // fused vs plain stage2 on the verify cases
   std::vector<std::string> warnings;
   std::vector<std::string> notes;      // e.g. what --no-fix costs
   FixReport fix;                       // the passes that ran (empty with --no-fix)

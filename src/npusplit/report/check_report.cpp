@@ -43,7 +43,17 @@ json check_json(const Analysis& a) {
   json j;
   j["schema"] = "npusplit.check/1";
   j["model"] = summary_json(a.summary);
-  j["target"] = {{"name", a.rules.target}, {"hw_arch", a.rules.hw_arch}, {"dfc", a.rules.dfc}, {"rules", a.rules.origin}};
+  j["target"] = {{"name", a.rules.target}, {"hw_arch", a.rules.hw_arch}, {"dfc", a.rules.dfc}, {"dfc_choice", a.rules.dfc_choice}, {"rules", a.rules.origin}};
+  if (!a.parser_log_path.empty()) {
+    auto& pl = j["parser_log"];
+    pl["file"] = a.parser_log_path;
+    pl["findings_added"] = a.parser_log.findings_added;
+    pl["recognised"] = nlohmann::json::array();
+    for (const auto& h : a.parser_log.hits)
+      pl["recognised"].push_back({{"line", h.line_no}, {"signature", h.signature}, {"nodes", h.nodes}, {"missing_nodes", h.missing_nodes}});
+    pl["unknown"] = nlohmann::json::array();
+    for (const auto& [n, line] : a.parser_log.unknown) pl["unknown"].push_back({{"line", n}, {"text", line}});
+  }
   j["notes"] = a.resolved.notes;
   const auto& st = a.resolved.stats;
   j["shapes"] = {{"tensors", st.tensors},          {"known_by_onnx", st.known_by_onnx},
@@ -109,8 +119,10 @@ std::string check_text(const Analysis& a, bool all_nodes) {
       "shapes: {} of {} tensors known to ONNX shape inference; {} shape/constant nodes folded; {} taken from an "
       "ONNX Runtime run; {} unresolved\n",
       st.known_by_onnx, st.tensors, st.folded_nodes, st.known_by_ort, st.unresolved);
-  out += fmt::format("target: {} (hw-arch {}, DFC {}, rules {})\n\n", a.rules.target, a.rules.hw_arch, a.rules.dfc,
+  out += fmt::format("target: {} (hw-arch {}, DFC {} rules ({}), from {})\n", a.rules.target, a.rules.hw_arch,
+                     a.rules.dfc, a.rules.dfc_choice == "--dfc" ? "chosen with --dfc" : "default: newest documented",
                      a.rules.origin);
+  out += parser_log_report(a.parser_log) + "\n";
   // Group findings so 40 GridSample nodes make one row.
   struct Group {
     std::string op, rule, reason, fix, evidence, severity;

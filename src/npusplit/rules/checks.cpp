@@ -390,6 +390,120 @@ CheckResult check_ew_broadcast(const NodeContext& c, const YAML::Node& p) {
   return std::nullopt;
 }
 
+// A constant operand that broadcasts only partly: neither a scalar, nor per-channel (size > 1
+// only on the result's feature axis), nor the result's full shape. After the parser's NHWC
+// re-map such a constant no longer lines up with the activation (UnsupportedModelError).
+std::optional<std::string> partial_const_broadcast(const NodeContext& c, const std::string& name,
+                                                   const TensorInfo& t, const TensorInfo& out, bool feature_too) {
+  if (!c.is_const(name) || !t.is_static() || t.numel() <= 1) return std::nullopt;
+  const int r = out.rank(), fa = feature_axis(r);
+  std::vector<int64_t> aligned(r, 1);  // right-aligned onto the result
+  for (int k = 0; k < t.rank() && k < r; ++k) aligned[r - 1 - k] = t.dims[t.rank() - 1 - k];
+  bool full = true, per_channel = true;
+  for (int k = 0; k < r; ++k) {
+    if (aligned[k] != out.dims[k] && !(k == 0 && out.dims[0] == 1)) full = false;
+    if (aligned[k] > 1 && k != fa) per_channel = false;
+  }
+  if (full || per_channel) return std::nullopt;
+  // Broadcasting along the feature axis is ew_broadcast's feature_broadcast (the ew_mult H3
+  // suspect; LayerNorm-style on Add/Sub): not counted twice.
+  if (!feature_too && fa >= 0 && aligned[fa] == 1 && out.dims[fa] > 1) return std::nullopt;
+  return fmt::format("constant {} {} broadcasts partly onto {} (neither per-channel nor full-shape)", name,
+                     dims_str(t.dims), dims_str(out.dims));
+}
+
+CheckResult check_ew_const_partial(const NodeContext& c, const YAML::Node& p) {
+  const bool feature_too = p["feature_broadcast"] && p["feature_broadcast"].as<bool>();
+  if (c.node.input_size() != 2) return std::nullopt;
+  const auto& out = c.info(c.node.output(0));
+  if (!out.is_static()) return std::nullopt;
+  for (int k = 0; k < 2; ++k)
+    if (auto bad = partial_const_broadcast(c, c.node.input(k), c.info(c.node.input(k)), out, feature_too)) return bad;
+  return std::nullopt;
+}
+
+// `match`: fails when EVERY condition given holds (a small pattern over the node and its
+// neighbours). Conditions:
+//   producer: [ops]        input 0 is produced by one of ops
+//   not_producer: [ops]    input 0 is not produced by one of ops (graph inputs included)
+//   consumer: [ops]        some consumer of output 0 is one of ops
+//   not_consumers: [ops]   some consumer of output 0 is not one of ops, or it has none
+//   graph_output: true     an output of the node is a graph output
+//   input_rank: [ranks]    input 0 has one of these ranks
+//   const_scalar: true     an input is a one-element constant
+//   runtime_input: k       input k is present and not a constant
+CheckResult check_match(const NodeContext& c, const YAML::Node& p) {
+  auto in_list = [](const std::string& op, const YAML::Node& list) {
+    for (const auto& s : strings(list))
+      if (s == op) return true;
+    return false;
+  };
+  std::vector<std::string> why;
+  const std::string in0 = c.node.input_size() ? c.node.input(0) : std::string();
+  const std::string out0 = c.node.output_size() ? c.node.output(0) : std::string();
+  auto producer_op = [&]() -> std::string {
+    const int pi = in0.empty() ? -1 : c.graph.producer(in0);
+    return pi < 0 ? std::string(c.graph.is_constant(in0) ? "<constant>" : "<graph input>") : c.graph.node(pi).op_type();
+  };
+  if (p["producer"]) {
+    const auto op = producer_op();
+    if (!in_list(op, p["producer"])) return std::nullopt;
+    why.push_back("fed by " + op);
+  }
+  if (p["not_producer"]) {
+    const auto op = producer_op();
+    if (in_list(op, p["not_producer"])) return std::nullopt;
+    why.push_back("fed by " + op);
+  }
+  if (p["consumer"]) {
+    std::string hit;
+    for (int ci : c.graph.consumers(out0))
+      if (in_list(c.graph.node(ci).op_type(), p["consumer"])) hit = c.graph.node(ci).op_type() + " " + c.graph.node(ci).name();
+    if (hit.empty()) return std::nullopt;
+    why.push_back("feeds " + hit);
+  }
+  if (p["not_consumers"]) {
+    std::string other;
+    const auto& cs = c.graph.consumers(out0);
+    if (cs.empty()) other = "nothing (a graph output)";
+    for (int ci : cs)
+      if (!in_list(c.graph.node(ci).op_type(), p["not_consumers"])) other = c.graph.node(ci).op_type();
+    if (other.empty()) return std::nullopt;
+    why.push_back("feeds " + other);
+  }
+  if (p["graph_output"] && p["graph_output"].as<bool>()) {
+    std::string hit;
+    for (const auto& o : c.node.output())
+      if (!o.empty() && c.graph.is_graph_output(o)) hit = o;
+    if (hit.empty()) return std::nullopt;
+    why.push_back("output " + hit + " is a graph output");
+  }
+  if (p["input_rank"]) {
+    const auto& i = c.info(in0);
+    if (!i.has_rank) return std::nullopt;
+    bool hit = false;
+    for (const auto& r : p["input_rank"]) hit |= r.as<int>() == i.rank();
+    if (!hit) return std::nullopt;
+    why.push_back(fmt::format("input is {}-D {}", i.rank(), dims_str(i.dims)));
+  }
+  if (p["const_scalar"] && p["const_scalar"].as<bool>()) {
+    std::string hit;
+    for (const auto& t : c.node.input())
+      if (!t.empty() && c.is_const(t) && c.info(t).is_static() && c.info(t).numel() == 1) hit = t;
+    if (hit.empty()) return std::nullopt;
+    why.push_back("constant scalar " + hit);
+  }
+  if (p["runtime_input"]) {
+    const int k = p["runtime_input"].as<int>();
+    if (k >= c.node.input_size() || c.node.input(k).empty() || c.is_const(c.node.input(k))) return std::nullopt;
+    why.push_back(fmt::format("input {} ({}) is computed at run time", k, c.node.input(k)));
+  }
+  if (why.empty()) return std::nullopt;
+  std::string s;
+  for (const auto& w : why) s += (s.empty() ? "" : ", ") + w;
+  return s;
+}
+
 CheckResult check_gather_const_index(const NodeContext& c, const YAML::Node& p) {
   if (c.node.input_size() < 2 || !c.is_const(c.node.input(1)))
     return std::string("indices are computed at run time");
@@ -414,6 +528,8 @@ const std::map<std::string, std::function<CheckResult(const NodeContext&, const 
       {"transpose_pattern", check_transpose_pattern},
       {"ew_broadcast", check_ew_broadcast},
       {"gather_const_index", check_gather_const_index},
+      {"ew_const_partial", check_ew_const_partial},
+      {"match", check_match},
   };
   return r;
 }

@@ -1,5 +1,7 @@
 #include "npusplit/rules/rule_set.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "npusplit/error.h"
@@ -31,6 +33,8 @@ Constraint parse_constraint(const YAML::Node& n, const std::string& where) {
   c.note = str(n, "note");
   if (n["severity"]) c.severity = n["severity"].as<std::string>();
   if (c.severity != "error" && c.severity != "suspect") fail("{}: severity must be error or suspect", where);
+  c.dfc_min = str(n, "dfc_min");
+  c.dfc_max = str(n, "dfc_max");
   c.params = n;
   if (c.check.empty()) fail("{}: a constraint without 'check'", where);
   if (!is_known_check(c.check)) fail("{}: unknown check '{}'", where, c.check);
@@ -86,6 +90,45 @@ RuleSet parse_rules(const std::string& text, const std::string& origin) {
     if (u["fix"]) rs.unknown_op.fix = u["fix"].as<std::string>();
     if (u["evidence"]) rs.unknown_op.evidence = u["evidence"].as<std::string>();
   }
+  if (root["dfc_versions"])
+    for (const auto& v : root["dfc_versions"]) rs.dfc_versions.push_back(v.as<std::string>());
+  std::sort(rs.dfc_versions.begin(), rs.dfc_versions.end(),
+            [](const std::string& a, const std::string& b) { return compare_versions(a, b) < 0; });
+  if (rs.dfc_versions.empty() && !rs.dfc.empty()) rs.dfc_versions.push_back(rs.dfc);
+  if (!rs.dfc_versions.empty()) rs.dfc = rs.dfc_versions.back();
+  if (const auto r = root["research"]) {
+    for (const auto& kv : r) {
+      ResearchRow row;
+      row.row = kv.first.as<std::string>();
+      const auto& n = kv.second;
+      row.evidence = str(n, "evidence");
+      row.reason = str(n, "reason");
+      row.note = str(n, "note");
+      if (n["rules"])
+        for (const auto& id : n["rules"]) row.rules.push_back(id.as<std::string>());
+      if (row.rules.empty() && row.reason.empty())
+        fail("{}: research row '{}' has neither rules nor a reason", origin, row.row);
+      rs.research.push_back(std::move(row));
+    }
+  }
+  if (const auto pl = root["parser_log"]) {
+    for (const auto& n : pl) {
+      LogSignature sig;
+      sig.id = str(n, "id");
+      sig.match = str(n, "match");
+      sig.reason = str(n, "reason");
+      sig.fix = str(n, "fix");
+      sig.evidence = str(n, "evidence");
+      sig.source = str(n, "source");
+      sig.rule = str(n, "rule");
+      sig.nodes_from = n["nodes_from"] ? str(n, "nodes_from") : "capture";
+      sig.recommendation = n["recommendation"] && n["recommendation"].as<bool>();
+      if (sig.id.empty() || sig.match.empty()) fail("{}: parser_log entry without id or match", origin);
+      if (sig.nodes_from != "capture" && sig.nodes_from != "rule" && sig.nodes_from != "none")
+        fail("{}: parser_log {}: nodes_from must be capture, rule or none", origin, sig.id);
+      rs.parser_log.push_back(std::move(sig));
+    }
+  }
   if (!root["ops"] || !root["ops"].IsMap()) fail("{}: missing 'ops' map", origin);
   for (const auto& kv : root["ops"]) {
     OpRule r;
@@ -109,23 +152,104 @@ RuleSet parse_rules(const std::string& text, const std::string& origin) {
   return rs;
 }
 
+namespace {
+// The embedded files parsed once per process (parsing YAML is the slow part of loading).
+const std::vector<RuleSet>& embedded_rule_sets() {
+  static const std::vector<RuleSet> sets = [] {
+    std::vector<RuleSet> v;
+    for (const auto& [name, text] : embedded_rule_files()) v.push_back(parse_rules(text, "rules/" + name));
+    return v;
+  }();
+  return sets;
+}
+
+std::vector<long> version_parts(const std::string& v) {
+  std::vector<long> out;
+  size_t i = 0;
+  while (i < v.size()) {
+    size_t j = i;
+    while (j < v.size() && std::isdigit(static_cast<unsigned char>(v[j]))) ++j;
+    if (j == i) break;
+    out.push_back(std::stol(v.substr(i, j - i)));
+    if (j < v.size() && v[j] == '.') ++j;
+    else break;
+    i = j;
+  }
+  return out;
+}
+// "5.4" covers "5.4.0" and "5.4.2": only the parts both spell out are compared.
+int compare_prefix(const std::string& a, const std::string& b) {
+  auto x = version_parts(a), y = version_parts(b);
+  const size_t n = std::min(x.size(), y.size());
+  for (size_t k = 0; k < n; ++k)
+    if (x[k] != y[k]) return x[k] < y[k] ? -1 : 1;
+  return 0;
+}
+}  // namespace
+
+int compare_versions(const std::string& a, const std::string& b) {
+  auto x = version_parts(a), y = version_parts(b);
+  for (size_t k = 0; k < std::max(x.size(), y.size()); ++k) {
+    const long p = k < x.size() ? x[k] : 0, q = k < y.size() ? y[k] : 0;
+    if (p != q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+void select_dfc(RuleSet& rs, const std::string& version) {
+  const auto parts = version_parts(version);
+  if (parts.size() < 2) fail("--dfc '{}': give a DFC version like {}", version, rs.dfc.empty() ? "3.33" : rs.dfc);
+  if (!rs.dfc.empty() && version_parts(rs.dfc).front() != parts.front()) {
+    std::string list;
+    for (const auto& v : rs.dfc_versions) list += (list.empty() ? "" : ", ") + v;
+    fail("--dfc {}: target {} is DFC {}.x (documented: {}); use the other generation's target", version, rs.target,
+         version_parts(rs.dfc).front(), list);
+  }
+  auto applies = [&](const Constraint& c) {
+    if (!c.dfc_min.empty() && compare_prefix(version, c.dfc_min) < 0) return false;
+    if (!c.dfc_max.empty() && compare_prefix(version, c.dfc_max) > 0) return false;
+    return true;
+  };
+  auto keep = [&](std::vector<Constraint>& v) { std::erase_if(v, [&](const Constraint& c) { return !applies(c); }); };
+  keep(rs.defaults);
+  for (auto& [op, r] : rs.ops) keep(r.constraints);
+  rs.dfc = version;
+}
+
+std::vector<std::string> rule_ids(const RuleSet& rs) {
+  std::vector<std::string> out;
+  for (const auto& d : rs.defaults) out.push_back(d.id);
+  for (const auto& [op, r] : rs.ops) {
+    if (r.status == OpStatus::Unsupported || r.status == OpStatus::Fold) out.push_back("op:" + op);
+    for (const auto& c : r.constraints) out.push_back(c.id);
+  }
+  return out;
+}
+
 std::vector<std::string> known_targets() {
   std::vector<std::string> out;
-  for (const auto& [name, text] : embedded_rule_files()) {
-    auto rs = parse_rules(text, name);
+  for (const auto& rs : embedded_rule_sets()) {
     out.push_back(rs.target);
     for (const auto& a : rs.aliases) out.push_back(a);
   }
   return out;
 }
 
-RuleSet load_rules(const std::string& target_or_path) {
+RuleSet load_rules(const std::string& target_or_path, const std::string& dfc) {
+  RuleSet rs = load_rules_all_versions(target_or_path);
+  if (!dfc.empty()) select_dfc(rs, dfc);
+  else if (!rs.dfc.empty()) select_dfc(rs, rs.dfc);
+  if (!dfc.empty()) rs.dfc_choice = "--dfc";
+  return rs;
+}
+
+RuleSet load_rules_all_versions(const std::string& target_or_path) {
   namespace fs = std::filesystem;
   if (target_or_path.find('/') != std::string::npos || target_or_path.ends_with(".yaml"))
     return parse_rules(read_file(fs::path(target_or_path)), target_or_path);
   std::string names;
-  for (const auto& [name, text] : embedded_rule_files()) {
-    auto rs = parse_rules(text, "rules/" + name);
+  for (const auto& rs0 : embedded_rule_sets()) {
+    RuleSet rs = rs0;
     if (rs.target == target_or_path) return rs;
     for (const auto& a : rs.aliases)
       if (a == target_or_path) {

@@ -8,11 +8,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "npusplit/error.h"
+#include "npusplit/host/fuse_msda.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/ir/tensor_info.h"
+#include "npusplit/runtime/msda_op.h"
 #include "npusplit/runtime/ort_util.h"
 #include "npusplit/runtime/stage.h"
 #include "npusplit/shapes/resolve.h"
@@ -102,6 +105,7 @@ class OrtStage final : public Stage {
     onnx::ModelProto m = load_model(path);
     // Fixing the inputs in the graph (dynamic batch -> 1) lets ONNX Runtime specialise shapes.
     (void)fix_input_shapes(m, o.input_shapes);
+    if (o.fuse_host_ops) fused_ = fuse_deformable_attention(m).fused;
     std::string bytes;
     if (!m.SerializeToString(&bytes)) fail("{}: cannot serialise the model for ONNX Runtime", path_);
     m = onnx::ModelProto();  // the session keeps its own copy; free ours
@@ -112,6 +116,11 @@ class OrtStage final : public Stage {
       so.SetInterOpNumThreads(std::max(1, o.inter_threads));
       so.SetGraphOptimizationLevel(opt_level(o.graph_optimization));
       so.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
+      add_host_ops(so);
+      // NPUSPLIT_ORT_PROFILE=PREFIX: ONNX Runtime's per-node profile (PREFIX_<date>.json, written
+      // when the stage is destroyed), for the profile by op class in the README.
+      if (const char* prof = std::getenv("NPUSPLIT_ORT_PROFILE"); prof && *prof)
+        so.EnableProfiling((std::string(prof) + "_" + path.stem().string() + (fused_ ? "_fused" : "")).c_str());
       so.AddConfigEntry("session.intra_op.allow_spinning", o.allow_spinning ? "1" : "0");
       so.AddConfigEntry("session.inter_op.allow_spinning", o.allow_spinning ? "1" : "0");
       if (o.allow_spinning && o.stop_spinning_after_run) so.AddConfigEntry("session.force_spinning_stop", "1");
@@ -137,6 +146,7 @@ class OrtStage final : public Stage {
   const std::vector<TensorSpec>& outputs() const override { return outputs_; }
   std::string backend() const override { return "onnxruntime-cpu"; }
   std::string description() const override { return path_; }
+  int fused_host_ops() const override { return fused_; }
 
   void run(const std::vector<const HostTensor*>& in, std::vector<HostTensor>& out) override {
     const auto t0 = Clock::now();
@@ -203,6 +213,7 @@ class OrtStage final : public Stage {
   }
 
   std::string path_;
+  int fused_ = 0;
   Ort::Session session_{nullptr};
   Ort::RunOptions run_options_;
   std::vector<TensorSpec> inputs_, outputs_;

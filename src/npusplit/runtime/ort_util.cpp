@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "npusplit/error.h"
+#include "npusplit/runtime/msda_op.h"
 
 namespace npusplit {
 
@@ -34,6 +35,7 @@ Ort::SessionOptions make_session_options(const OrtOptions& o) {
   so.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
   if (o.disable_prepacking) so.AddConfigEntry("session.disable_prepacking", "1");
   if (!o.allow_spinning) so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+  add_host_ops(so);  // so that fused stage2 files (split --fused-host) load and verify too
   return so;
 }
 

@@ -47,6 +47,9 @@ class Stage {
   virtual void run(const std::vector<const HostTensor*>& in, std::vector<HostTensor>& out) = 0;
 
   const StageTiming& last_timing() const { return timing_; }
+  // Subgraphs replaced by npusplit's fused host operators when the stage was loaded
+  // (StageOptions::fuse_host_ops).
+  virtual int fused_host_ops() const { return 0; }
 
   // Output tensors of the right specs, zero-filled.
   std::vector<HostTensor> allocate_outputs() const;
@@ -71,6 +74,9 @@ struct StageOptions {
   // With spinning on: stop it as soon as run() returns (ORT's session.force_spinning_stop), so a
   // stage's idle pool does not spin through the other stage's turn in a sequential split.
   bool stop_spinning_after_run = false;
+  // Replace the exported deformable-attention subgraphs by npusplit's fused operator
+  // (host/fuse_msda.h) before ONNX Runtime sees the model: what `run`/`bench` do for stage2.
+  bool fuse_host_ops = false;
   // Shapes for dynamic inputs (NAME -> dims); a dynamic batch defaults to 1.
   std::map<std::string, std::vector<int64_t>> input_shapes;
 };

@@ -15,6 +15,7 @@
 #include "npusplit/ir/graph.h"
 #include "npusplit/runtime/ort_util.h"
 #include "npusplit/shapes/isolated_inference.h"
+#include "npusplit/shapes/kernel_preconditions.h"
 
 namespace npusplit {
 
@@ -179,6 +180,7 @@ int alias_identity_of_initializers(onnx::GraphProto& g) {
 int fold_round(onnx::ModelProto& m) {
   if (const int aliased = alias_identity_of_initializers(*m.mutable_graph())) return aliased;
   auto shapes = infer_shapes(m);
+  check_kernel_preconditions(m, shapes);  // folding runs ONNX Runtime on these nodes
   auto* g = m.mutable_graph();
   Graph idx(*g);
   std::unordered_set<std::string> static_t;
@@ -389,6 +391,7 @@ ResolvedModel resolve(onnx::ModelProto m, const ResolveOptions& opts) {
     return known;
   };
   r.shapes = infer_shapes(m);
+  check_kernel_preconditions(m, r.shapes);  // before ONNX Runtime sees the model
   r.stats.known_by_onnx = count_known(m, r.shapes, &r.stats.tensors);
   if (opts.fold) {
     r.stats.folded_nodes = fold_static_subgraphs(m, &r.stats.fold_rounds, &r.folded_names);
