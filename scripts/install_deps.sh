@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Usage: scripts/install_deps.sh [ONNXRUNTIME_DEST]
 #
-# Installs the Debian 12 build dependencies, then fetches the pinned ONNX Runtime
-# (scripts/fetch_onnxruntime.sh; optional argument = its DEST). Idempotent: apt is
-# skipped entirely when every package is already installed, so a second run is instant.
+# Installs the Debian 12 build dependencies, then builds the pinned onnx C++ library
+# (scripts/fetch_onnx.sh) and fetches the pinned ONNX Runtime (scripts/fetch_onnxruntime.sh;
+# optional argument = its DEST). Idempotent: apt is skipped entirely when every package is
+# already installed and both are cached, so a second run is instant.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libonnx-dev libprotobuf-dev protobuf-compiler
+  libprotobuf-dev protobuf-compiler
   libopencv-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev xz-utils unzip python3-pip
@@ -38,4 +39,5 @@ if ((${#missing[@]})); then
     die "apt-get install failed for: ${missing[*]}"
 fi
 
+"$here/fetch_onnx.sh"
 exec "$here/fetch_onnxruntime.sh" "$@"

@@ -110,6 +110,8 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--tolerance", o.tolerance, "with --verify: max abs diff allowed")
       ->capture_default_str()
       ->check(at_least(0));
+  cmd->add_option("--stage1-opset", o.stage1_opset,
+                  "write stage1 at this opset (default: the model's, converted into the target parser's range)");
   cmd->add_flag("--fused-host", o.fused_host,
                 "also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused deformable attention "
                 "(custom domain 'npusplit', for npusplit's runtime; --verify checks it within --fused-tolerance)");

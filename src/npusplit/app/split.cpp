@@ -18,6 +18,7 @@
 #include "npusplit/report/json_text.h"
 #include "npusplit/runtime/msda_op.h"
 #include "npusplit/runtime/ort_util.h"
+#include "npusplit/split/opset_convert.h"
 
 namespace npusplit {
 
@@ -127,9 +128,56 @@ json stage_stats(const Analysis& a, bool stage1) {
 
 }  // namespace
 
+namespace {
+
+// Stage1 into the opset range the target's parser takes (or --stage1-opset), after the cut:
+// the host-only ops (GridSample has no down-conversion adapter) stay at the model's opset in
+// stage2. The converted stage1 is checked against the unconverted one, which is returned
+// (the cut itself is proven on it: ONNX Runtime may run an op's two versions with kernels
+// that round differently, which says nothing about the cut).
+std::optional<onnx::ModelProto> convert_stage1_opset(SplitResult& r, const SplitOptions& o, const RuleSet& rules) {
+  auto& st = r.stage1_opset;
+  st.model = st.written = default_opset(r.stages.stage1);
+  int64_t want = st.model;
+  if (o.stage1_opset) {
+    want = o.stage1_opset;
+    st.reason = fmt::format("--stage1-opset {}", o.stage1_opset);
+  } else if (!rules.opset.contains(st.model)) {
+    want = st.model > rules.opset.max ? rules.opset.max : rules.opset.min;
+    st.reason = fmt::format("the {} parser (DFC {}) takes opsets {}-{} [{}]", rules.target, rules.dfc, rules.opset.min,
+                            rules.opset.max, rules.opset.evidence);
+  }
+  if (want == st.model) {
+    st.reason.clear();
+    return std::nullopt;
+  }
+  auto converted = convert_opset(r.stages.stage1, static_cast<int>(want), "stage1");
+  check_model(converted, fmt::format("stage1 converted to opset {}", want));
+  const auto cases = make_verify_cases(r.stages.stage1, o.input_shapes, 1, o.verify_images);
+  st.check = verify_equivalent(r.stages.stage1, converted, cases, 0.0);
+  if (!st.check->ok) {
+    double worst = 0;
+    for (const auto& w : st.check->worst) worst = std::max(worst, w.max_abs_diff);
+    std::string changed;
+    for (const auto& c : ops_changed_between(r.stages.stage1, static_cast<int>(st.model), static_cast<int>(want)))
+      changed += (changed.empty() ? "" : ", ") + c;
+    r.warnings.push_back(fmt::format("stage1 converted from opset {} to {} differs from the unconverted stage1 in "
+                                     "ONNX Runtime by up to {:.3g} (ops of another version: {})",
+                                     st.model, want, worst, changed.empty() ? "none" : changed));
+  }
+  st.written = want;
+  onnx::ModelProto unconverted = std::move(r.stages.stage1);
+  r.stages.stage1 = std::move(converted);
+  return unconverted;
+}
+
+}  // namespace
+
 SplitResult split_model(const SplitOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   SplitResult r;
+  if (o.stage1_opset && (o.stage1_opset < 7 || o.stage1_opset > max_supported_opset()))
+    fail("--stage1-opset {}: must be within 7-{}", o.stage1_opset, max_supported_opset());
   AnalyzeOptions ao;
   ao.target = o.target;
   ao.dfc = o.dfc;
@@ -198,6 +246,7 @@ SplitResult split_model(const SplitOptions& o) {
   spdlog::debug("split: stages built, peak {:.0f} MiB", hwm_mib());
   check_model(r.stages.stage1, "stage1");
   check_model(r.stages.stage2, "stage2");
+  const auto unconverted_stage1 = convert_stage1_opset(r, o, a.rules);
 
   const std::string stem = o.stem.empty() ? o.model.stem().string() : o.stem;
   r.stage1_path = o.out_dir / (stem + "_stage1.onnx");
@@ -239,9 +288,11 @@ SplitResult split_model(const SplitOptions& o) {
   if (o.verify) {
     const auto tv = std::chrono::steady_clock::now();
     auto cases = make_verify_cases(a.original, o.input_shapes, o.verify_random, o.verify_images);
-    r.verify = verify_split(a.original, r.stages.stage1, r.stages.stage2, cases, o.tolerance);
+    // The reference stage1 is the unconverted one: the opset conversion is checked on its own.
+    const onnx::ModelProto& stage1_ref = unconverted_stage1 ? *unconverted_stage1 : r.stages.stage1;
+    r.verify = verify_split(a.original, stage1_ref, r.stages.stage2, cases, o.tolerance);
     if (o.fused_host)
-      r.verify_fused = check_fused_stage2(r.stages.stage1, r.stages.stage2, fused_stage2, cases, o.fused_tolerance);
+      r.verify_fused = check_fused_stage2(stage1_ref, r.stages.stage2, fused_stage2, cases, o.fused_tolerance);
     r.verify_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tv).count();
     if (o.pack && r.stages.pack_layout.size() > 1 &&
         r.stages.stage1.graph().output(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT) {
@@ -305,6 +356,18 @@ SplitResult split_model(const SplitOptions& o) {
   }
   m["crossing"] = crossing;
   m["crossing_bytes_per_frame"] = a.partition.crossing_bytes;
+  {
+    const auto& st = r.stage1_opset;
+    json op = {{"model", st.model}, {"stage1", st.written}, {"stage2", st.model},
+               {"target_range", {a.rules.opset.min, a.rules.opset.max}},
+               {"target_range_evidence", a.rules.opset.evidence}, {"converted", !st.reason.empty()}};
+    if (!st.reason.empty()) op["reason"] = st.reason;
+    if (st.check) {
+      op["conversion_check"] = verify_json(*st.check);
+      op["conversion_check"]["compares"] = "the written stage1 with stage1 at the model's opset (the one verify proves the cut on)";
+    }
+    m["opset"] = op;
+  }
   m["passes"] = json::array();
   for (const auto& pr : fix.results) m["passes"].push_back({{"pass", pr.pass}, {"rewrites", pr.rewrites}});
   m["fix"] = {{"applied", o.fix}, {"exact", fix.exact}};
@@ -421,6 +484,12 @@ std::string split_text(const SplitResult& r) {
                        ran.empty() ? "" : ": ", ran);
   }
   for (const auto& n : r.notes) out += "note: " + n + "\n";
+  if (!r.stage1_opset.reason.empty()) {
+    double worst = 0;
+    for (const auto& w : r.stage1_opset.check->worst) worst = std::max(worst, w.max_abs_diff);
+    out += fmt::format("stage1 opset: {} -> {} ({}); converted vs unconverted max abs diff {:.6g}\n",
+                       r.stage1_opset.model, r.stage1_opset.written, r.stage1_opset.reason, worst);
+  }
   out += fmt::format("stage1 check: {}\n", s1["check"]["verdict"].get<std::string>());
   out += "hailo parser: " + s1["hailo_parser_command"].get<std::string>() + "\n";
   out += "manifest: " + r.manifest_path.string() + "\n";

@@ -37,6 +37,7 @@ struct SplitOptions {
   int verify_random = 1;
   std::vector<std::string> verify_images;
   double tolerance = 0.0;
+  int stage1_opset = 0;                // 0: the model's, moved into the target's opset range
   // Also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused host operators (custom
   // domain "npusplit", host/fuse_msda.h); --verify compares it with the plain stage2 within
   // FUSED_TOLERANCE (verify/fused_check.h).
@@ -44,11 +45,19 @@ struct SplitOptions {
   double fused_tolerance = 1e-4;
 };
 
+// What split did to stage1's opset (converted only when outside the target parser's range).
+struct Stage1Opset {
+  int64_t model = 0, written = 0;
+  std::string reason;                  // why it was converted (empty: not converted)
+  std::optional<VerifyReport> check;   // converted vs unconverted stage1 in ONNX Runtime
+};
+
 struct SplitResult {
   std::filesystem::path stage1_path, stage2_path, manifest_path;
   Analysis analysis;                   // of the (rewritten, folded) model that was cut
   StageModels stages;
   std::vector<NodeVerdict> stage1_verdicts;  // `check` of stage1 alone
+  Stage1Opset stage1_opset;
   nlohmann::json manifest;
   std::optional<VerifyReport> verify;
   std::filesystem::path stage2_fused_path;  // with fused_host

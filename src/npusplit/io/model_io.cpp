@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -25,10 +26,11 @@ namespace npusplit {
 
 int max_supported_ir_version() { return onnx::IR_VERSION; }
 
+// Capped at 24: the opset-dependent forms the rules, passes and splitter know.
 int max_supported_opset() {
   const auto& map = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto it = map.find(onnx::ONNX_DOMAIN);
-  return it == map.end() ? 17 : it->second.second;
+  return std::min(it == map.end() ? 17 : it->second.second, 24);
 }
 
 namespace {

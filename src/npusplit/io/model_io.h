@@ -11,7 +11,7 @@
 namespace npusplit {
 
 // The newest ONNX IR version and default-domain opset this build can check and infer shapes
-// for (Debian 12's onnx 1.12 knows opsets up to 17).
+// for (opsets 7-24 with onnx >= 1.22).
 int max_supported_ir_version();
 int max_supported_opset();
 

@@ -11,6 +11,7 @@
 #include "npusplit/base/checked_math.h"
 #include "npusplit/base/text.h"
 #include "npusplit/error.h"
+#include "npusplit/io/model_io.h"
 
 namespace fs = std::filesystem;
 
@@ -29,11 +30,8 @@ int64_t default_opset_of(const onnx::ModelProto& m) {
   return -1;
 }
 
-int max_opset_known() {
-  const auto& map = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
-  auto it = map.find(onnx::ONNX_DOMAIN);
-  return it == map.end() ? 17 : it->second.second;
-}
+// One limit for every command (model_io.cpp: capped at the opsets whose forms npusplit knows).
+int max_opset_known() { return max_supported_opset(); }
 
 std::string gib(int64_t bytes) { return fmt::format("{:.1f} GiB", double(bytes) / double(int64_t{1} << 30)); }
 

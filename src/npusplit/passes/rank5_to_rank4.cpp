@@ -6,6 +6,7 @@
 // dimension is not supported" for off-the-shelf ViT qkv; the user's Slice on axis 4) --
 // research/hailo_ops.md §0.2, §1 Reshape/Slice rows, §2 workaround (4); DINOv3 attention:
 // https://github.com/PINTO0309/DEIMv2/blob/main/engine/backbone/dinov3/layers/attention.py
+#include "npusplit/io/model_io.h"
 #include "npusplit/passes/editor.h"
 #include "npusplit/passes/passes.h"
 
@@ -24,6 +25,7 @@ class Rank5ToRank4 : public Pass {
 
   PassResult run(onnx::ModelProto& m, const ShapeMap& shapes) const override {
     PassResult r{name(), 0, {}};
+    if (default_opset(m) < 10) return r;  // it writes Slice with starts/ends inputs (opset 10+)
     GraphEditor ed(m, shapes);
     const auto& g = ed.graph();
     const Graph& idx = ed.index();

@@ -152,9 +152,11 @@ std::optional<std::vector<int64_t>> node_axes(const NodeContext& c, const YAML::
   for (auto& a : axes)
     if (a < 0) a += rank;
   // A Slice leaves an axis alone when it keeps the whole extent with step 1: only count
-  // the axes it really cuts.
-  if (c.node.op_type() == "Slice" && c.node.input_size() >= 3) {
-    auto starts = c.const_ints(1), ends = c.const_ints(2);
+  // the axes it really cuts. (Opset < 10 gives starts/ends as attributes, without steps.)
+  const bool slice_attrs = c.node.op_type() == "Slice" && find_attr(c.node, "starts") && find_attr(c.node, "ends");
+  if (c.node.op_type() == "Slice" && (c.node.input_size() >= 3 || slice_attrs)) {
+    auto starts = slice_attrs ? attr_ints(c.node, "starts") : c.const_ints(1);
+    auto ends = slice_attrs ? attr_ints(c.node, "ends") : c.const_ints(2);
     auto steps = c.node.input_size() > 4 ? c.const_ints(4) : std::nullopt;
     const auto& in = c.info(c.node.input(0));
     if (starts && ends && in.is_static()) {

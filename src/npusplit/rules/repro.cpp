@@ -530,7 +530,7 @@ std::string why_no_op_repro(const std::string& op) {
       {"RMSNormalization", "opset 23"}, {"Attention", "opset 23"}, {"RotaryEmbedding", "opset 23"},
   };
   if (auto it = why.find(op); it != why.end())
-    return op + " needs " + it->second + ", above the opsets npusplit loads (7-17)";
+    return op + " needs " + it->second + ", above opset 17, which the repro graphs are built at";
   if (op == "Loop" || op == "If" || op == "Scan") return op + " needs a subgraph; the minimal form is a model, not a node";
   if (op == "Shape" || op == "Size" || op == "ConstantOfShape")
     return op + " always folds in a static graph, and check refuses dynamic shapes (exit 2): the rule fires only on what folding leaves";

@@ -66,6 +66,16 @@ RuleSet parse_rules(const std::string& text, const std::string& origin) {
   rs.dfc = root["dfc"] ? root["dfc"].as<std::string>() : "";
   if (rs.target.empty()) fail("{}: missing 'target'", origin);
   if (rs.hw_arch.empty()) rs.hw_arch = rs.target;
+  if (const auto o = root["opset"]) {
+    if (!o.IsMap() || !o["min"] || !o["max"]) fail("{}: 'opset' needs min and max", origin);
+    rs.opset.min = o["min"].as<int>();
+    rs.opset.max = o["max"].as<int>();
+    rs.opset.evidence = str(o, "evidence");
+    rs.opset.source = str(o, "source");
+    rs.opset.note = str(o, "note");
+    if (rs.opset.min < 7 || rs.opset.max > max_supported_opset() || rs.opset.min > rs.opset.max)
+      fail("{}: opset range {}-{} is not within 7-{}", origin, rs.opset.min, rs.opset.max, max_supported_opset());
+  }
   if (root["aliases"])
     for (const auto& a : root["aliases"]) rs.aliases.push_back(a.as<std::string>());
   if (root["defaults"])

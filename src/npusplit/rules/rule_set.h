@@ -2,6 +2,7 @@
 // A target's parser rules, loaded from rules/<target>.yaml (schema: docs/rules-schema.md).
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -30,6 +31,14 @@ struct OpRule {
   std::set<std::string> skip_defaults;
 };
 
+// The default-domain opsets the target's parser is documented or measured to take; `split`
+// converts stage1 into this range when the model is outside it.
+struct OpsetRange {
+  int min = 7, max = 24;
+  std::string evidence, source, note;
+  bool contains(int64_t v) const { return v >= min && v <= max; }
+};
+
 // One row of research/hailo_ops.md and what this file does with it: the rule ids that encode
 // it, or the reason it cannot be a rule (evidence INF when the row says nothing about this
 // file's DFC generation).
@@ -48,6 +57,7 @@ struct LogSignature {
 
 struct RuleSet {
   std::string target, hw_arch, dfc, origin;
+  OpsetRange opset;
   std::vector<std::string> dfc_versions;  // documented, oldest first; the default is the last
   std::string dfc_choice = "default";     // how `dfc` was chosen: "default" or "--dfc"
   std::vector<ResearchRow> research;
