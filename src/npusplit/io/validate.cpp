@@ -24,15 +24,6 @@ using TP = onnx::TensorProto;
 // Subgraphs nest (If inside Loop inside If...): deeper than this is no real model.
 constexpr int kMaxGraphDepth = 32;
 
-int64_t default_opset_of(const onnx::ModelProto& m) {
-  for (const auto& o : m.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
-  return -1;
-}
-
-// One limit for every command (model_io.cpp: capped at the opsets whose forms npusplit knows).
-int max_opset_known() { return max_supported_opset(); }
-
 std::string gib(int64_t bytes) { return fmt::format("{:.1f} GiB", double(bytes) / double(int64_t{1} << 30)); }
 
 // How many values a tensor of DTYPE stores in its typed repeated field, and that field's size.
@@ -271,11 +262,11 @@ void validate_header(const onnx::ModelProto& m, const std::string& what) {
   if (m.ir_version() <= 0) fail("{}: not an ONNX model (no IR version)", what);
   if (m.ir_version() > onnx::IR_VERSION)
     fail("{}: ONNX IR version {} is newer than supported (max {})", what, m.ir_version(), int(onnx::IR_VERSION));
-  const int64_t opset = default_opset_of(m);
+  const int64_t opset = default_opset(m);
   if (opset < 0) fail("{}: the model imports no default-domain opset", what);
-  if (opset > max_opset_known())
+  if (opset > max_supported_opset())
     fail("{}: opset {} is newer than supported (max {}); re-export with opset <= {}", what, opset,
-         max_opset_known(), max_opset_known());
+         max_supported_opset(), max_supported_opset());
   if (opset < 7) fail("{}: opset {} is older than supported (min 7)", what, opset);
 }
 

@@ -2,16 +2,12 @@
 
 #include "npusplit/base/text.h"
 #include "npusplit/error.h"
+#include "npusplit/io/model_io.h"
 #include "npusplit/ir/graph.h"
 
 namespace npusplit {
 
 namespace {
-int64_t model_opset(const onnx::ModelProto& m) {
-  for (const auto& o : m.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
-  return 0;
-}
 
 const TensorInfo* known(const ShapeMap& s, const std::string& name) {
   if (name.empty()) return nullptr;
@@ -46,7 +42,7 @@ void check_resize(const onnx::NodeProto& n, int64_t opset, const ShapeMap& s) {
 }  // namespace
 
 void check_kernel_preconditions(const onnx::ModelProto& m, const ShapeMap& shapes) {
-  const int64_t opset = model_opset(m);
+  const int64_t opset = default_opset(m);
   for (const auto& n : m.graph().node()) {
     if (!n.domain().empty() && n.domain() != "ai.onnx") continue;
     if (n.op_type() == "Resize" || n.op_type() == "Upsample") check_resize(n, opset, shapes);
