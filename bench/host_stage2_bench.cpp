@@ -13,7 +13,7 @@
 #include "npusplit/app/split.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/pipeline/host_compare.h"
-#include "npusplit/runtime/msda_kernel.h"
+#include "npusplit/ort/msda_kernel.h"
 
 namespace fs = std::filesystem;
 using namespace npusplit;

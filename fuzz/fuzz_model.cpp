@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.keep_original = false;
     auto a = npusplit::analyze_proto(std::move(m), "fuzz.onnx", o);
     if (a.partition.stage1_nodes > 0) {
-      auto stages = npusplit::build_stages(a.resolved.model, a.resolved.shapes, a.partition, npusplit::SplitNames{});
+      auto stages = npusplit::build_stages(a.model.proto(), a.model.shapes(), a.partition, npusplit::SplitNames{});
       npusplit::check_model(stages.stage1, "stage1");
       npusplit::check_model(stages.stage2, "stage2");
     }

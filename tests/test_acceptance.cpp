@@ -46,7 +46,7 @@ TEST_P(EveryModel, CheckFlagsWhatTheParserRejectsAndNothingInHgnetv2) {
   AnalyzeOptions o;
   o.keep_original = false;
   const auto a = analyze(path, o);
-  EXPECT_EQ(a.resolved.stats.unresolved, 0);
+  EXPECT_EQ(a.model.stats().unresolved, 0);
   std::map<std::string, int> flagged;
   int ew_mult_in_backbone = 0;
   for (const auto& v : a.verdicts) {

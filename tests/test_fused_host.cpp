@@ -14,7 +14,7 @@
 #include "npusplit/host/fuse_msda.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/ir/builder.h"
-#include "npusplit/runtime/ort_util.h"
+#include "npusplit/ort/ort_util.h"
 #include "npusplit/runtime/stage.h"
 #include "npusplit/shapes/resolve.h"
 #include "test_support.h"

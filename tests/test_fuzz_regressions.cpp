@@ -38,7 +38,7 @@ TEST(FuzzRegressions, LibraryPathNeverCrashes) {
       o.keep_original = false;
       auto a = analyze_proto(std::move(m), p.string(), o);
       if (a.partition.stage1_nodes > 0) {
-        auto s = build_stages(a.resolved.model, a.resolved.shapes, a.partition, SplitNames{});
+        auto s = build_stages(a.model.proto(), a.model.shapes(), a.partition, SplitNames{});
         check_model(s.stage1, "stage1");
         check_model(s.stage2, "stage2");
       }

@@ -25,7 +25,7 @@
 #include "npusplit/io/validate.h"
 #include "npusplit/ir/builder.h"
 #include "npusplit/ir/tensor_info.h"
-#include "npusplit/runtime/host_tensor.h"
+#include "npusplit/ort/host_tensor.h"
 #include "test_support.h"
 
 namespace npusplit {

@@ -52,7 +52,7 @@ std::map<std::string, std::set<std::string>> findings_by_node(const Analysis& a)
 
 std::set<std::string> stage1_nodes(const Analysis& a) {
   std::set<std::string> s;
-  const auto& g = a.resolved.model.graph();
+  const auto& g = a.model.proto().graph();
   for (int i = 0; i < g.node_size(); ++i)
     if (a.partition.stage1[i]) s.insert(g.node(i).name());
   return s;
@@ -72,8 +72,8 @@ TEST_P(AtNewerOpset, CheckFindsTheSameAndCutsTheSame) {
   AnalyzeOptions o;
   o.keep_original = false;
   const auto a17 = analyze(original, o), an = analyze(copy, o);
-  ASSERT_EQ(default_opset(an.resolved.model), GetParam().opset);
-  EXPECT_EQ(an.resolved.stats.unresolved, 0);
+  ASSERT_EQ(default_opset(an.model.proto()), GetParam().opset);
+  EXPECT_EQ(an.model.stats().unresolved, 0);
   const auto f17 = findings_by_node(a17), fn = findings_by_node(an);
   for (const auto& [node, ids] : f17) {
     auto it = fn.find(node);

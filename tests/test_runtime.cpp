@@ -22,7 +22,7 @@
 #include "npusplit/io/model_io.h"
 #include "npusplit/ir/builder.h"
 #include "npusplit/pipeline/two_stage.h"
-#include "npusplit/runtime/ort_util.h"
+#include "npusplit/ort/ort_util.h"
 #include "npusplit/runtime/stage.h"
 #include "test_support.h"
 

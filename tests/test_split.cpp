@@ -611,7 +611,7 @@ TEST(SplitShared, DeimV2AttoOfficialBitExact) {
   expect_files_valid(r);
   expect_bit_exact(r);
   expect_stage1_clean_but_suspects(r);
-  EXPECT_FALSE(r.analysis.resolved.notes.empty());  // dynamic batch fixed to 1
+  EXPECT_FALSE(r.analysis.model.notes().empty());  // dynamic batch fixed to 1
   const auto outs = names_of(r.stages.stage2.graph().output());
   EXPECT_EQ(outs, (std::vector<std::string>{"labels", "boxes", "scores"}));
   const auto ins = names_of(r.stages.stage2.graph().input());

@@ -10,8 +10,9 @@
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/check_report.h"
+#include "npusplit/report/info_report.h"
 #include "npusplit/report/format.h"
-#include "npusplit/report/json_text.h"
+#include "npusplit/base/json_text.h"
 #include "npusplit/rules/rule_set.h"
 
 namespace npusplit::cli {
@@ -31,25 +32,8 @@ void add_info(CLI::App& app, int& exit_code) {
     o.partition = false;
     o.keep_original = false;
     auto a = analyze(model, o);
-    nlohmann::json j = {{"schema", "npusplit.info/1"}};
-    j.update(summary_json(a.summary));
-    j["flops"] = a.total_flops;
-    j["nodes_after_folding"] = a.resolved.model.graph().node_size();
-    j["notes"] = a.resolved.notes;
-    if (as_json) {
-      std::cout << dump_json(j);
-    } else {
-      const auto& s = a.summary;
-      std::cout << fmt::format("{}\n  size {}, IR version {}, producer '{}'\n", s.path, human_bytes(double(s.file_bytes)),
-                               s.ir_version, s.producer);
-      for (const auto& [d, v] : s.opsets) std::cout << fmt::format("  opset {} {}\n", d, v);
-      for (const auto& t : s.inputs) std::cout << fmt::format("  input  {} {} {}\n", t.name, dtype_name(t.info.dtype), shape_str(t.info));
-      for (const auto& t : s.outputs) std::cout << fmt::format("  output {} {} {}\n", t.name, dtype_name(t.info.dtype), shape_str(t.info));
-      std::cout << fmt::format("  {} nodes ({} after folding shape computations), {} parameters, {} FLOPs per frame\n",
-                               s.nodes, a.resolved.model.graph().node_size(), human_count(double(s.parameters)),
-                               human_count(double(a.total_flops)));
-      for (const auto& n : a.resolved.notes) std::cout << "  note: " << n << "\n";
-    }
+    if (as_json) std::cout << dump_json(info_json(a));
+    else std::cout << info_text(a);
     exit_code = 0;
   });
 }

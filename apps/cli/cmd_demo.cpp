@@ -14,7 +14,7 @@
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/format.h"
-#include "npusplit/report/json_text.h"
+#include "npusplit/base/json_text.h"
 
 namespace npusplit::cli {
 

@@ -9,7 +9,7 @@
 #include "npusplit/app/fix.h"
 #include "npusplit/app/prepare.h"
 #include "npusplit/error.h"
-#include "npusplit/report/json_text.h"
+#include "npusplit/base/json_text.h"
 
 namespace npusplit::cli {
 

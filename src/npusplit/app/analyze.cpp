@@ -31,18 +31,18 @@ ModelSummary summarize(const onnx::ModelProto& m, const std::string& path, int64
 }
 
 PartitionInput partition_input(const Analysis& a, const Graph& g) {
-  PartitionInput in{g, a.resolved.shapes, {}, a.flops};
+  PartitionInput in{g, a.model.shapes(), {}, a.flops};
   for (const auto& v : a.verdicts) in.supported.push_back(v.supported || (a.allow_suspect && v.suspect_only) ? 1 : 0);
   return in;
 }
 
 void judge(Analysis& a, bool partition) {
   auto t0 = std::chrono::steady_clock::now();
-  Graph g(a.resolved.model.graph());
-  a.verdicts = evaluate_graph(a.rules, g, a.resolved.shapes);
+  const Graph& g = a.model.graph();
+  a.verdicts = evaluate_graph(a.rules, g, a.model.shapes());
   if (!a.parser_log_path.empty())
     a.parser_log = apply_parser_log(a.parser_log_text, a.parser_log_path, a.rules, g, a.verdicts);
-  a.flops = graph_flops(g, a.resolved.shapes);
+  a.flops = graph_flops(g, a.model.shapes());
   a.total_flops = 0;
   for (auto f : a.flops) a.total_flops = sat_add(a.total_flops, f);
   a.timings.check_ms = ms_since(t0);
@@ -53,23 +53,36 @@ void judge(Analysis& a, bool partition) {
   }
 }
 
-Analysis analyze_proto(onnx::ModelProto m, const std::string& label, const AnalyzeOptions& o) {
-  Analysis a;
+namespace {
+void load_rules_into(Analysis& a, const AnalyzeOptions& o) {
   a.rules = load_rules(o.target, o.dfc);
   if (!o.parser_log.empty()) {
     a.parser_log_path = o.parser_log;
     a.parser_log_text = read_file(o.parser_log);
   }
   a.allow_suspect = o.allow_suspect;
+}
+}  // namespace
+
+Analysis analyze_compiled(CompiledModel model, ModelSummary summary, const AnalyzeOptions& o) {
+  Analysis a;
+  load_rules_into(a, o);
+  a.summary = std::move(summary);
+  a.model = std::move(model);
+  judge(a, o.partition);
+  return a;
+}
+
+Analysis analyze_proto(onnx::ModelProto m, const std::string& label, const AnalyzeOptions& o) {
+  Analysis a;
+  load_rules_into(a, o);
   a.summary = summarize(m, label, static_cast<int64_t>(m.ByteSizeLong()));
   auto t0 = std::chrono::steady_clock::now();
-  ResolveOptions ro;
-  ro.input_shapes = o.input_shapes;
   if (o.keep_original) {
     a.original = std::move(m);
-    a.resolved = resolve(a.original, ro);
+    a.model = CompiledModel::compile(a.original, o.input_shapes, label);
   } else {
-    a.resolved = resolve(std::move(m), ro);
+    a.model = CompiledModel::compile(std::move(m), o.input_shapes, label);
   }
   a.timings.resolve_ms = ms_since(t0);
   judge(a, o.partition);

@@ -1,74 +1,20 @@
 #pragma once
 // The shared front half of every command: load, resolve shapes, fold, judge, cost, cut.
-#include <onnx/onnx_pb.h>
-
 #include <filesystem>
 #include <string>
-#include <vector>
 
-#include "npusplit/partition/partitioner.h"
-#include "npusplit/rules/evaluator.h"
-#include "npusplit/rules/parser_log.h"
-#include "npusplit/rules/rule_set.h"
-#include "npusplit/shapes/resolve.h"
+#include "npusplit/results/analysis.h"
 
 namespace npusplit {
 
-struct TensorSummary {
-  std::string name;
-  TensorInfo info;
-};
-
-struct ModelSummary {
-  std::string path;
-  int64_t file_bytes = 0;
-  int64_t ir_version = 0;
-  std::vector<std::pair<std::string, int64_t>> opsets;
-  std::string producer;
-  std::vector<TensorSummary> inputs, outputs;  // as declared in the file
-  int nodes = 0;
-  int64_t parameters = 0;
-};
-
-struct Timings {
-  double load_ms = 0, resolve_ms = 0, check_ms = 0, partition_ms = 0;
-};
-
-struct Analysis {
-  onnx::ModelProto original;   // as loaded (external data inlined)
-  ModelSummary summary;
-  ResolvedModel resolved;      // the judged graph
-  RuleSet rules;
-  std::vector<NodeVerdict> verdicts;
-  std::vector<int64_t> flops;  // per node of the resolved graph
-  int64_t total_flops = 0;
-  Partition partition;         // the automatic cut (largest stage1)
-  Timings timings;
-  bool allow_suspect = false;
-  // A failed `hailo parser` log (--parser-log): its findings are added on every judge().
-  std::string parser_log_path, parser_log_text;
-  ParserLogResult parser_log;
-};
-
-struct AnalyzeOptions {
-  std::string target = "hailo8";
-  std::string dfc;          // --dfc: DFC version of the rules (empty = newest documented)
-  std::string parser_log;   // --parser-log FILE
-  InputShapes input_shapes;
-  bool partition = true;
-  // Let nodes whose only findings are "suspect" (inferred, unconfirmed parser failures) into
-  // stage1. Off by default: a stage1 should be predicted to parse.
-  bool allow_suspect = false;
-  // Keep the model as loaded in Analysis::original (verify needs it). Without it, the loaded
-  // model is resolved in place: one copy of the weights less.
-  bool keep_original = true;
-};
-
 ModelSummary summarize(const onnx::ModelProto& m, const std::string& path, int64_t file_bytes);
-// Judges and partitions an already resolved model (used again after rewrites).
+// Judges and partitions A.model (again after rewrites): rules, FLOPs, the automatic cut.
 void judge(Analysis& a, bool partition);
+// load -> compile (the one resolve) -> judge.
 Analysis analyze(const std::filesystem::path& model, const AnalyzeOptions& o);
 Analysis analyze_proto(onnx::ModelProto m, const std::string& label, const AnalyzeOptions& o);
+// Judges a model compiled by the caller (no resolve); SUMMARY describes the file it came from.
+Analysis analyze_compiled(CompiledModel model, ModelSummary summary, const AnalyzeOptions& o);
 PartitionInput partition_input(const Analysis& a, const Graph& g);
 
 }  // namespace npusplit

@@ -6,10 +6,10 @@
 #include "npusplit/base/sha256.h"
 #include "npusplit/error.h"
 #include "npusplit/io/atomic_output.h"
-#include "npusplit/report/json_text.h"
+#include "npusplit/base/json_text.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/format.h"
-#include "npusplit/report/progress.h"
+#include "npusplit/base/progress.h"
 #include "npusplit/rules/embedded_rules.h"
 #include "npusplit/version.h"
 
@@ -148,7 +148,7 @@ std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
       row.cut_tensors = static_cast<int>(r.stages.renamed.size());
       row.crossing_bytes = r.analysis.partition.crossing_bytes;
       row.npu_flops_share = r.analysis.partition.npu_flops_share();
-      row.stage1_check = r.manifest["stage1"]["check"]["verdict"].get<std::string>();
+      row.stage1_check = stage1_check_verdict(r);
       if (r.verify) {
         double worst = 0;
         for (const auto& w : r.verify->worst) worst = std::max(worst, w.max_abs_diff);

@@ -5,19 +5,22 @@
 #include <chrono>
 #include <fstream>
 #include <cmath>
+#include <map>
 
 #include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
 #include "npusplit/host/fuse_msda.h"
+#include "npusplit/io/atomic_output.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/report/check_report.h"
+#include "npusplit/report/split_report.h"
 #include "npusplit/report/format.h"
-#include "npusplit/report/progress.h"
+#include "npusplit/base/progress.h"
 #include "npusplit/report/suggest.h"
-#include "npusplit/report/json_text.h"
-#include "npusplit/runtime/msda_op.h"
-#include "npusplit/runtime/ort_util.h"
+#include "npusplit/base/json_text.h"
+#include "npusplit/ort/msda_op.h"
+#include "npusplit/ort/ort_util.h"
 #include "npusplit/split/opset_convert.h"
 
 namespace npusplit {
@@ -65,69 +68,6 @@ std::vector<std::string> resolve_cut_names(const Graph& g, const std::vector<std
   return tensors;
 }
 
-std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch, const StageModels& s) {
-  auto join = [](const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& x : v) out += " '" + x + "'";
-    return out;
-  };
-  return fmt::format("hailo parser onnx '{}' --hw-arch {} --start-node-names{} --end-node-names{}", stage1_file,
-                     hw_arch, join(s.stage1_start_nodes), join(s.stage1_end_nodes));
-}
-
-json verify_json(const VerifyReport& r) {
-  json j;
-  j["schema"] = "npusplit.verify/1";
-  j["tolerance"] = r.tolerance;
-  j["ok"] = r.ok;
-  j["outputs"] = json::array();
-  for (const auto& o : r.worst)
-    j["outputs"].push_back({{"name", o.name},
-                            {"max_abs_diff", o.max_abs_diff},
-                            {"nonfinite_equal", o.nonfinite_equal},
-                            {"nonfinite_mismatch", o.nonfinite_mismatch},
-                            {"shape_mismatch", o.shape_mismatch},
-                            {"ok", o.ok}});
-  j["cases"] = json::array();
-  for (const auto& c : r.cases) {
-    json cj = {{"label", c.label}, {"outputs", json::array()}};
-    for (const auto& o : c.outputs)
-      cj["outputs"].push_back({{"name", o.name}, {"max_abs_diff", o.max_abs_diff},
-                               {"nonfinite_equal", o.nonfinite_equal}, {"nonfinite_mismatch", o.nonfinite_mismatch},
-                               {"ok", o.ok}});
-    j["cases"].push_back(cj);
-  }
-  return j;
-}
-
-std::string verify_text(const VerifyReport& r) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& o : r.worst)
-    rows.push_back({o.name, o.shape_mismatch ? "shape/dtype differ" : fmt::format("{:.6g}", o.max_abs_diff),
-                    std::to_string(o.nonfinite_equal), std::to_string(o.nonfinite_mismatch), o.ok ? "ok" : "FAIL"});
-  std::string out = fmt::format("verify: {} input case(s), tolerance {}\n", r.cases.size(), r.tolerance);
-  out += format_table({"output", "max abs diff", "same NaN/Inf", "NaN/Inf mismatch", "result"}, rows);
-  out += r.ok ? "verify: PASS\n" : "verify: FAIL\n";
-  return out;
-}
-
-namespace {
-
-json tensor_contract(const onnx::ValueInfoProto& vi) {
-  auto info = tensor_info_of(vi.type());
-  return {{"name", vi.name()}, {"dtype", dtype_name(info.dtype)}, {"shape", info.dims}, {"bytes", info.bytes()}};
-}
-
-json stage_stats(const Analysis& a, bool stage1) {
-  int nodes = 0;
-  int64_t flops = 0;
-  for (size_t i = 0; i < a.flops.size(); ++i)
-    if (bool(a.partition.stage1[i]) == stage1) ++nodes, flops = sat_add(flops, a.flops[i]);
-  return {{"nodes", nodes}, {"flops", flops}};
-}
-
-}  // namespace
-
 namespace {
 
 // Stage1 into the opset range the target's parser takes (or --stage1-opset), after the cut:
@@ -173,6 +113,72 @@ std::optional<onnx::ModelProto> convert_stage1_opset(SplitResult& r, const Split
 
 }  // namespace
 
+namespace {
+
+// The cut: automatic (the analysis made it) or at the tensors/nodes the user named.
+Partition cut_of(const Analysis& a, const SplitOptions& o) {
+  if (o.cut.empty()) return a.partition;
+  const Graph& g = a.model.graph();
+  std::vector<std::string> reasons;
+  for (const auto& v : a.verdicts)
+    reasons.push_back(v.findings.empty() ? "" : v.findings.front().reason + (v.findings.front().detail.empty() ? "" : " (" + v.findings.front().detail + ")"));
+  return manual_partition(partition_input(a, g), resolve_cut_names(g, o.cut), reasons);
+}
+
+// Why stage2 reads each original runtime input (or does not).
+std::map<std::string, std::string> stage2_input_reasons(const Graph& g, const Partition& p) {
+  std::map<std::string, std::string> why;
+  for (const auto& in : g.runtime_inputs()) {
+    const bool used = std::find(p.stage2_inputs.begin(), p.stage2_inputs.end(), in) != p.stage2_inputs.end();
+    std::string reason;
+    if (used) {
+      for (int c : g.consumers(in))
+        if (!p.stage1[c]) {
+          reason = fmt::format("needed: host node '{}' ({}) reads it", g.node(c).name(), g.node(c).op_type());
+          break;
+        }
+    } else {
+      reason = "not needed: no host node reads it (only stage1 does)";
+    }
+    why[in] = reason;
+  }
+  return why;
+}
+
+// stage1 judged on its own, as `npusplit check stage1.onnx` would (its shapes are known: the
+// cut tensors are renamed copies of resolved tensors).
+std::vector<NodeVerdict> judge_stage1(const StageModels& stages, const ShapeMap& shapes, const RuleSet& rules) {
+  ShapeMap s1_shapes = shapes;
+  for (const auto& [from, to] : stages.renamed) s1_shapes[to] = s1_shapes.at(from);
+  for (const auto& vi : stages.stage1.graph().value_info()) s1_shapes[vi.name()] = tensor_info_of(vi.type());
+  for (const auto& vi : stages.stage1.graph().output()) s1_shapes[vi.name()] = tensor_info_of(vi.type());
+  Graph g1(stages.stage1.graph());
+  return evaluate_graph(rules, g1, s1_shapes);
+}
+
+// With --pack --verify: each packed part's value range on the verify inputs. One quantization
+// scale for parts whose ranges differ widely wastes most of the 8 bits on the small ones.
+void judge_pack_ranges(SplitResult& r) {
+  const auto& range = r.verify->stage1_part_ranges;
+  if (range.empty()) return;
+  double lo = INFINITY, hi = 0;
+  std::string desc;
+  for (size_t k = 0; k < range.size(); ++k) {
+    const double span = std::max(std::abs(range[k].first), std::abs(range[k].second));
+    lo = std::min(lo, span);
+    hi = std::max(hi, span);
+    desc += fmt::format("{}part {}: [{:.3g}, {:.3g}]", k ? "; " : "", k, range[k].first, range[k].second);
+  }
+  r.pack_ranges = desc;
+  if (lo > 0 && hi / lo > 4.0)
+    r.warnings.push_back(fmt::format("packed parts differ in value range by {:.1f}x ({}): expect quantization "
+                                     "loss; consider separate outputs (no --pack)", hi / lo, desc));
+}
+
+}  // namespace
+
+// The recipe: load -> compile (the one resolve: input shapes, folding) -> rewrite passes ->
+// judge + cut -> stages -> stage1 opset -> verify -> manifest (report/) -> one set of files.
 SplitResult split_model(const SplitOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   SplitResult r;
@@ -184,39 +190,31 @@ SplitResult split_model(const SplitOptions& o) {
   ao.parser_log = o.parser_log;
   ao.input_shapes = o.input_shapes;
   ao.allow_suspect = o.allow_suspect;
-  // Copies of the weights are what bounds memory on the large variants: keep the loaded model
-  // only when verify needs it, and rewrite/resolve the other copy in place.
-  auto original = load_model(o.model);
+  auto loaded = load_model(o.model);
+  std::error_code ec;
+  ModelSummary summary = summarize(loaded, o.model.string(), static_cast<int64_t>(fs::file_size(o.model, ec)));
   spdlog::debug("split: loaded, peak {:.0f} MiB", hwm_mib());
+  // Copies of the weights are what bounds memory on the large variants: the loaded model is
+  // kept only when verify needs it; the compiled one is rewritten in place and moved into the stages.
+  onnx::ModelProto original;
+  if (o.verify) original = loaded;
+  CompiledModel model = CompiledModel::compile(std::move(loaded), o.input_shapes, o.model.string());
   // --no-fix on an automatic cut: the same analysis of the rewritten model says what the
   // passes would have given (one line in the report, only when they would move the cut).
-  const bool what_if = !o.fix && o.compare_with_fix && o.cut.empty();
-  onnx::ModelProto to_cut;
-  if (o.verify || o.fix || what_if) to_cut = original;
-  else to_cut = std::move(original);
-  if (what_if) {
+  if (!o.fix && o.compare_with_fix && o.cut.empty()) {
     Progress progress("split", 0);
     progress.step(0, "what the exact passes would give");
-    onnx::ModelProto fixed = std::move(original);
-    if (o.verify) original = to_cut;
-    fix_input_shapes(fixed, o.input_shapes);
+    CompiledModel fixed = model.clone();
     apply_passes(fixed, default_pass_names());
-    ao.keep_original = false;
-    const Analysis with_fix = analyze_proto(std::move(fixed), o.model.string(), ao);
-    r.share_with_fix = with_fix.partition.npu_flops_share();
+    r.share_with_fix = analyze_compiled(std::move(fixed), summary, ao).partition.npu_flops_share();
   }
-  FixReport& fix = r.fix;
-  std::vector<std::string> shape_notes;  // the passes need fixed input shapes: say so as resolve would
   if (o.fix) {
     Progress progress("split", 0);
     progress.step(0, "rewrite passes");
-    shape_notes = fix_input_shapes(to_cut, o.input_shapes);
-    fix = apply_passes(to_cut, o.fix_passes.empty() ? default_pass_names() : o.fix_passes);
+    r.fix = apply_passes(model, o.fix_passes.empty() ? default_pass_names() : o.fix_passes);
   }
-  ao.keep_original = false;
-  r.analysis = analyze_proto(std::move(to_cut), o.model.string(), ao);
+  r.analysis = analyze_compiled(std::move(model), std::move(summary), ao);
   Analysis& a = r.analysis;
-  a.resolved.notes.insert(a.resolved.notes.begin(), shape_notes.begin(), shape_notes.end());
   if (r.share_with_fix) {
     const double without = a.partition.npu_flops_share();
     if (std::abs(*r.share_with_fix - without) >= 0.0005)
@@ -225,24 +223,14 @@ SplitResult split_model(const SplitOptions& o) {
                                     percent(without), percent(*r.share_with_fix)));
   }
   spdlog::debug("split: analysed, peak {:.0f} MiB", hwm_mib());
-  if (o.verify) a.original = std::move(original);
-  {
-    std::error_code ec;
-    a.summary.file_bytes = static_cast<int64_t>(std::filesystem::file_size(o.model, ec));
-  }
-  Graph g(a.resolved.model.graph());
-  if (!o.cut.empty()) {
-    std::vector<std::string> reasons;
-    for (const auto& v : a.verdicts)
-      reasons.push_back(v.findings.empty() ? "" : v.findings.front().reason + (v.findings.front().detail.empty() ? "" : " (" + v.findings.front().detail + ")"));
-    a.partition = manual_partition(partition_input(a, g), resolve_cut_names(g, o.cut), reasons);
-  }
+  a.partition = cut_of(a, o);
   if (a.partition.stage1_nodes == 0)
     fail("{}: no node at the model's inputs is supported by {}: nothing to put in stage1", o.model.string(),
          a.rules.target);
+  r.stage2_input_reasons = stage2_input_reasons(a.model.graph(), a.partition);
+  const auto input_specs = a.model.input_specs();
   SplitNames names{o.feature_name, o.pack};
-  r.stages = build_stages(std::move(a.resolved.model), a.resolved.shapes, a.partition, names);
-  a.resolved.model.mutable_graph()->clear_initializer();  // moved into the stages
+  r.stages = build_stages(a.model.release(), a.model.shapes(), a.partition, names);  // the weights move
   spdlog::debug("split: stages built, peak {:.0f} MiB", hwm_mib());
   check_model(r.stages.stage1, "stage1");
   check_model(r.stages.stage2, "stage2");
@@ -255,23 +243,7 @@ SplitResult split_model(const SplitOptions& o) {
   for (const auto& p : {r.stage1_path, r.stage2_path})
     if (fs::exists(p) && fs::equivalent(p, o.model)) fail("{}: output would overwrite the input model", p.string());
 
-  // stage1 judged on its own, as `npusplit check stage1.onnx` would (its shapes are known: the
-  // cut tensors are renamed copies of resolved tensors).
-  {
-    ShapeMap s1_shapes = a.resolved.shapes;
-    for (const auto& [from, to] : r.stages.renamed) s1_shapes[to] = s1_shapes.at(from);
-    for (const auto& vi : r.stages.stage1.graph().value_info()) s1_shapes[vi.name()] = tensor_info_of(vi.type());
-    for (const auto& vi : r.stages.stage1.graph().output()) s1_shapes[vi.name()] = tensor_info_of(vi.type());
-    Graph g1(r.stages.stage1.graph());
-    r.stage1_verdicts = evaluate_graph(a.rules, g1, s1_shapes);
-  }
-  // The --pack flatten + concat are host-side by design: the parser command below ends
-  // before them, and the packing is done on what HailoRT returns.
-  std::vector<NodeVerdict> judged;
-  for (const auto& v : r.stage1_verdicts)
-    if (v.name.rfind("npusplit/pack/", 0) != 0) judged.push_back(v);
-  const auto s1_counts = count_verdicts(judged);
-
+  r.stage1_verdicts = judge_stage1(r.stages, a.model.shapes(), a.rules);
   if (o.pack && r.stages.pack_layout.size() > 1)
     r.warnings.push_back(
         "--pack joins tensors into one output: on the NPU the 8-bit quantizer would give them one scale (Hailo's "
@@ -281,225 +253,38 @@ SplitResult split_model(const SplitOptions& o) {
   if (o.fused_host) {
     fused_stage2 = r.stages.stage2;
     r.fused_ops = fuse_deformable_attention(fused_stage2).fused;
+    r.stage2_fused_nodes = fused_stage2.graph().node_size();
     r.stage2_fused_path = o.out_dir / (stem + "_stage2_fused.onnx");
   }
   r.split_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   if (o.verify) {
     const auto tv = std::chrono::steady_clock::now();
-    auto cases = make_verify_cases(a.original, o.input_shapes, o.verify_random, o.verify_images);
+    auto cases = make_verify_cases(input_specs, o.verify_random, o.verify_images);
     // The reference stage1 is the unconverted one: the opset conversion is checked on its own.
     const onnx::ModelProto& stage1_ref = unconverted_stage1 ? *unconverted_stage1 : r.stages.stage1;
-    r.verify = verify_split(a.original, stage1_ref, r.stages.stage2, cases, o.tolerance);
+    const bool packed_float = o.pack && r.stages.pack_layout.size() > 1 &&
+                              r.stages.stage1.graph().output(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT;
+    r.verify = verify_split(original, stage1_ref, r.stages.stage2, cases, o.tolerance,
+                            packed_float ? r.stages.pack_layout : std::vector<std::pair<int64_t, int64_t>>{});
     if (o.fused_host)
       r.verify_fused = check_fused_stage2(stage1_ref, r.stages.stage2, fused_stage2, cases, o.fused_tolerance);
     r.verify_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tv).count();
-    if (o.pack && r.stages.pack_layout.size() > 1 &&
-        r.stages.stage1.graph().output(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT) {
-      // Measure each packed part's value range on the verify inputs: one quantization scale
-      // for parts whose ranges differ widely wastes most of the 8 bits on the small ones.
-      std::string bytes;
-      r.stages.stage1.SerializeToString(&bytes);
-      auto s1 = make_session(bytes, OrtOptions{}, "stage1");
-      std::vector<std::pair<double, double>> range(r.stages.pack_layout.size(), {INFINITY, -INFINITY});
-      for (const auto& c : cases) {
-        std::vector<HostTensor> in;
-        for (const auto& spec : session_inputs(s1))
-          for (const auto& t : c.inputs)
-            if (t.name() == spec.name) in.push_back(t);
-        auto outs = run_session(s1, in);
-        const float* v = outs.at(0).as<float>();
-        for (size_t k = 0; k < range.size(); ++k) {
-          const auto [off, n] = r.stages.pack_layout[k];
-          for (int64_t i = off; i < off + n; ++i)
-            if (std::isfinite(v[i])) range[k].first = std::min<double>(range[k].first, v[i]),
-                                     range[k].second = std::max<double>(range[k].second, v[i]);
-        }
-      }
-      double lo = INFINITY, hi = 0;
-      std::string desc;
-      for (size_t k = 0; k < range.size(); ++k) {
-        const double span = std::max(std::abs(range[k].first), std::abs(range[k].second));
-        lo = std::min(lo, span);
-        hi = std::max(hi, span);
-        desc += fmt::format("{}part {}: [{:.3g}, {:.3g}]", k ? "; " : "", k, range[k].first, range[k].second);
-      }
-      r.pack_ranges = desc;
-      if (lo > 0 && hi / lo > 4.0)
-        r.warnings.push_back(fmt::format("packed parts differ in value range by {:.1f}x ({}): expect quantization "
-                                         "loss; consider separate outputs (no --pack)", hi / lo, desc));
-    }
-  }
-
-  // ---- manifest
-  json m;
-  m["schema"] = "npusplit.split/1";
-  m["source"] = {{"model", o.model.string()}, {"summary", summary_json(a.summary)}};
-  m["target"] = {{"name", a.rules.target}, {"hw_arch", a.rules.hw_arch}, {"dfc", a.rules.dfc}};
-  if (!a.parser_log_path.empty())
-    m["parser_log"] = {{"file", a.parser_log_path}, {"findings_added", a.parser_log.findings_added},
-                       {"unknown_lines", a.parser_log.unknown.size()}};
-  m["input_shapes_notes"] = a.resolved.notes;
-  m["cut"] = {{"mode", o.cut.empty() ? "auto" : "manual"},
-              {"packed", o.pack},
-              {"moved_to_host_by_cost", a.partition.moved_to_host},
-              {"order", "topological order of the producing nodes in the original graph (manual: as given)"}};
-  json crossing = json::array();
-  const auto& shapes = a.resolved.shapes;
-  for (size_t k = 0; k < r.stages.renamed.size(); ++k) {
-    const auto& [orig, name] = r.stages.renamed[k];
-    const auto& info = shapes.at(orig);
-    json c = {{"name", name}, {"original_tensor", orig}, {"dtype", dtype_name(info.dtype)},
-              {"shape", info.dims}, {"bytes_per_frame", info.bytes()}};
-    if (o.pack) c["packed_offset_elements"] = r.stages.pack_layout[k].first;
-    crossing.push_back(c);
-  }
-  m["crossing"] = crossing;
-  m["crossing_bytes_per_frame"] = a.partition.crossing_bytes;
-  {
-    const auto& st = r.stage1_opset;
-    json op = {{"model", st.model}, {"stage1", st.written}, {"stage2", st.model},
-               {"target_range", {a.rules.opset.min, a.rules.opset.max}},
-               {"target_range_evidence", a.rules.opset.evidence}, {"converted", !st.reason.empty()}};
-    if (!st.reason.empty()) op["reason"] = st.reason;
-    if (st.check) {
-      op["conversion_check"] = verify_json(*st.check);
-      op["conversion_check"]["compares"] = "the written stage1 with stage1 at the model's opset (the one verify proves the cut on)";
-    }
-    m["opset"] = op;
-  }
-  m["passes"] = json::array();
-  for (const auto& pr : fix.results) m["passes"].push_back({{"pass", pr.pass}, {"rewrites", pr.rewrites}});
-  m["fix"] = {{"applied", o.fix}, {"exact", fix.exact}};
-  if (!o.fix) m["fix"]["skipped_by"] = "--no-fix";
-  if (r.share_with_fix) m["fix"]["npu_flops_share_with_fix"] = *r.share_with_fix;
-  m["notes"] = r.notes;
-  json s1 = stage_stats(a, true), s2 = stage_stats(a, false);
-  s1["file"] = r.stage1_path.filename().string();
-  s2["file"] = r.stage2_path.filename().string();
-  s1["npu_flops_share"] = a.partition.npu_flops_share();
-  s1["check"] = {{"target", a.rules.target},
-                 {"unsupported_nodes", s1_counts.rejected},
-                 {"suspect_nodes", s1_counts.suspect},
-                 {"verdict", s1_counts.flagged() == 0 ? "clean" : (s1_counts.rejected == 0 ? "suspect only" : "unsupported nodes")}};
-  if (s1_counts.flagged()) {
-    json rules = json::object();
-    for (const auto& v : r.stage1_verdicts)
-      for (const auto& f : v.findings) rules[f.rule_id] = rules.value(f.rule_id, 0) + 1;
-    s1["check"]["findings_by_rule"] = rules;
-  }
-  // An absolute path: the command works from any folder.
-  s1["hailo_parser_command"] =
-      hailo_parser_command(fs::absolute(r.stage1_path).lexically_normal().string(), a.rules.hw_arch, r.stages);
-  s1["inputs"] = json::array();
-  for (const auto& vi : r.stages.stage1.graph().input()) s1["inputs"].push_back(tensor_contract(vi));
-  s1["outputs"] = json::array();
-  for (const auto& vi : r.stages.stage1.graph().output()) s1["outputs"].push_back(tensor_contract(vi));
-  s2["inputs"] = json::array();
-  for (const auto& vi : r.stages.stage2.graph().input()) s2["inputs"].push_back(tensor_contract(vi));
-  s2["outputs"] = json::array();
-  for (const auto& vi : r.stages.stage2.graph().output()) s2["outputs"].push_back(tensor_contract(vi));
-  json why = json::object();
-  for (const auto& in : g.runtime_inputs()) {
-    const bool used = std::find(a.partition.stage2_inputs.begin(), a.partition.stage2_inputs.end(), in) !=
-                      a.partition.stage2_inputs.end();
-    std::string reason;
-    if (used) {
-      for (int c : g.consumers(in))
-        if (!a.partition.stage1[c]) {
-          reason = fmt::format("needed: host node '{}' ({}) reads it", g.node(c).name(), g.node(c).op_type());
-          break;
-        }
-    } else {
-      reason = "not needed: no host node reads it (only stage1 does)";
-    }
-    why[in] = reason;
-  }
-  s2["original_inputs"] = why;
-  m["stage1"] = s1;
-  m["stage2"] = s2;
-  m["warnings"] = r.warnings;
-  if (!r.pack_ranges.empty()) m["cut"]["packed_value_ranges"] = r.pack_ranges;
-  if (r.verify) m["verify"] = verify_json(*r.verify);
-  if (o.fused_host) {
-    json f = {{"file", r.stage2_fused_path.filename().string()},
-              {"domain", kHostOpDomain},
-              {"fused_deformable_attention", r.fused_ops},
-              {"nodes", fused_stage2.graph().node_size()}};
-    if (r.verify_fused) {
-      const auto& w = r.verify_fused->worst;
-      f["verify"] = {{"tolerance", r.verify_fused->tolerance},
-                     {"ok", r.verify_fused->ok},
-                     {"cases", r.verify_fused->cases.size()},
-                     {"max_abs_diff", w.max_abs_diff},
-                     {"max_abs_diff_by_position", w.raw_max_abs_diff},
-                     {"tied_rows_reordered", w.reordered_rows},
-                     {"unmatched_rows", w.unmatched_rows},
-                     {"order_violations", w.order_violations}};
-    }
-    m["stage2_fused"] = f;
+    judge_pack_ranges(r);
+    a.original = std::move(original);
   }
 
   // One set: both stages (and the fused stage2), then the manifest that names them with their
   // hashes. An interrupted split leaves the previous set; a reader can tell a stage that does not
   // belong to its manifest.
   OutputSet files;
-  m["stage1"]["sha256"] = files.add_model(r.stage1_path, r.stages.stage1);
-  m["stage2"]["sha256"] = files.add_model(r.stage2_path, r.stages.stage2);
-  if (o.fused_host) m["stage2_fused"]["sha256"] = files.add_model(r.stage2_fused_path, fused_stage2);
-  r.manifest = m;
-  files.add_bytes(r.manifest_path, dump_json(m));
+  r.stage1_sha256 = files.add_model(r.stage1_path, r.stages.stage1);
+  r.stage2_sha256 = files.add_model(r.stage2_path, r.stages.stage2);
+  if (o.fused_host) r.stage2_fused_sha256 = files.add_model(r.stage2_fused_path, fused_stage2);
+  r.manifest = split_manifest(r, o);
+  files.add_bytes(r.manifest_path, dump_json(r.manifest));
   files.commit();
   return r;
-}
-
-std::string split_text(const SplitResult& r) {
-  const auto& a = r.analysis;
-  std::string out;
-  out += fmt::format("split {} for {} (DFC {} rules)\n", a.summary.path, a.rules.target, a.rules.dfc);
-  out += parser_log_report(a.parser_log);
-  for (const auto& n : a.resolved.notes) out += "note: " + n + "\n";
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& c : r.manifest["crossing"])
-    rows.push_back({c["name"].get<std::string>(), c["original_tensor"].get<std::string>(),
-                    dims_str(c["shape"].get<std::vector<int64_t>>()), c["dtype"].get<std::string>(),
-                    human_bytes(double(c["bytes_per_frame"].get<int64_t>()))});
-  out += format_table({"cut tensor", "original tensor", "shape", "dtype", "per frame"}, rows, 60);
-  const auto& s1 = r.manifest["stage1"];
-  const auto& s2 = r.manifest["stage2"];
-  out += fmt::format("stage1 (NPU):  {} nodes, {} FLOPs ({} of the model) -> {}\n", s1["nodes"].get<int>(),
-                     human_count(double(s1["flops"].get<int64_t>())), percent(s1["npu_flops_share"].get<double>()),
-                     r.stage1_path.string());
-  out += fmt::format("stage2 (host): {} nodes, {} FLOPs -> {}\n", s2["nodes"].get<int>(),
-                     human_count(double(s2["flops"].get<int64_t>())), r.stage2_path.string());
-  std::string ins;
-  for (const auto& [k, v] : s2["original_inputs"].items()) ins += fmt::format("\n  {}: {}", k, v.get<std::string>());
-  out += "stage2 original inputs:" + ins + "\n";
-  if (!r.fix.results.empty()) {
-    std::string ran;
-    int total = 0;
-    for (const auto& pr : r.fix.results)
-      if (pr.rewrites > 0) ran += fmt::format("{}{} {}", ran.empty() ? "" : ", ", pr.pass, pr.rewrites), total += pr.rewrites;
-    out += fmt::format("passes: {} rewrite(s){}{} (--no-fix to cut the model as given)\n", total,
-                       ran.empty() ? "" : ": ", ran);
-  }
-  for (const auto& n : r.notes) out += "note: " + n + "\n";
-  if (!r.stage1_opset.reason.empty()) {
-    double worst = 0;
-    for (const auto& w : r.stage1_opset.check->worst) worst = std::max(worst, w.max_abs_diff);
-    out += fmt::format("stage1 opset: {} -> {} ({}); converted vs unconverted max abs diff {:.6g}\n",
-                       r.stage1_opset.model, r.stage1_opset.written, r.stage1_opset.reason, worst);
-  }
-  out += fmt::format("stage1 check: {}\n", s1["check"]["verdict"].get<std::string>());
-  out += "hailo parser: " + s1["hailo_parser_command"].get<std::string>() + "\n";
-  out += "manifest: " + r.manifest_path.string() + "\n";
-  for (const auto& w : r.warnings) out += "warning: " + w + "\n";
-  if (r.verify) out += verify_text(*r.verify);
-  if (!r.stage2_fused_path.empty())
-    out += fmt::format("stage2 fused (host ops, domain {}): {} deformable attention(s) fused -> {}\n", kHostOpDomain,
-                       r.fused_ops, r.stage2_fused_path.string());
-  if (r.verify_fused) out += fused_check_text(*r.verify_fused);
-  return out;
 }
 
 }  // namespace npusplit

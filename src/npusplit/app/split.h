@@ -1,81 +1,14 @@
 #pragma once
 // `npusplit split`: cut a model into stage1 (accelerator) and stage2 (host), write both and a
 // manifest, optionally prove the cut with `verify`.
-#include <nlohmann/json.hpp>
-
-#include <filesystem>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "npusplit/app/analyze.h"
-#include "npusplit/passes/pass.h"
-#include "npusplit/split/splitter.h"
-#include "npusplit/verify/fused_check.h"
-#include "npusplit/verify/verify.h"
+#include "npusplit/report/split_report.h"
+#include "npusplit/results/split.h"
 
 namespace npusplit {
 
-struct SplitOptions {
-  std::filesystem::path model;
-  std::filesystem::path out_dir;
-  std::string stem;                    // output file stem (default: the model's)
-  std::string target = "hailo8";
-  std::string dfc;                     // --dfc (empty = newest documented)
-  std::string parser_log;              // --parser-log FILE: a failed parser run to learn from
-  std::vector<std::string> cut;        // empty = auto
-  std::string feature_name = "hailo_stage1_feat";
-  bool pack = false;
-  bool allow_suspect = false;          // put "suspect" nodes in stage1 too
-  InputShapes input_shapes;
-  std::vector<std::string> fix_passes; // rewrite passes applied before cutting (default: every exact one)
-  bool fix = true;                     // false: --no-fix
-  // With fix off: also run the passes on a copy to say what they would have given.
-  bool compare_with_fix = true;
-  bool verify = false;
-  // One seeded random case (plus any images): verify costs two inferences of the model per case.
-  int verify_random = 1;
-  std::vector<std::string> verify_images;
-  double tolerance = 0.0;
-  int stage1_opset = 0;                // 0: the model's, moved into the target's opset range
-  // Also write <stem>_stage2_fused.onnx: stage2 with npusplit's fused host operators (custom
-  // domain "npusplit", host/fuse_msda.h); --verify compares it with the plain stage2 within
-  // FUSED_TOLERANCE (verify/fused_check.h).
-  bool fused_host = false;
-  double fused_tolerance = 1e-4;
-};
-
-// What split did to stage1's opset (converted only when outside the target parser's range).
-struct Stage1Opset {
-  int64_t model = 0, written = 0;
-  std::string reason;                  // why it was converted (empty: not converted)
-  std::optional<VerifyReport> check;   // converted vs unconverted stage1 in ONNX Runtime
-};
-
-struct SplitResult {
-  std::filesystem::path stage1_path, stage2_path, manifest_path;
-  Analysis analysis;                   // of the (rewritten, folded) model that was cut
-  StageModels stages;
-  std::vector<NodeVerdict> stage1_verdicts;  // `check` of stage1 alone
-  Stage1Opset stage1_opset;
-  nlohmann::json manifest;
-  std::optional<VerifyReport> verify;
-  std::filesystem::path stage2_fused_path;  // with fused_host
-  int fused_ops = 0;
-  std::optional<FusedCheck> verify_fused;  // fused vs plain stage2 on the verify cases
-  std::vector<std::string> warnings;
-  std::vector<std::string> notes;      // e.g. what --no-fix costs
-  FixReport fix;                       // the passes that ran (empty with --no-fix)
-  std::optional<double> share_with_fix;  // --no-fix: the NPU FLOPs share the passes would give
-  std::string pack_ranges;             // with --pack and --verify: each part's value range
-  double split_ms = 0, verify_ms = 0;
-};
-
 SplitResult split_model(const SplitOptions& o);
-std::string split_text(const SplitResult& r);
-std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch,
-                                 const StageModels& s);
-std::string verify_text(const VerifyReport& r);
-nlohmann::json verify_json(const VerifyReport& r);
 
 }  // namespace npusplit

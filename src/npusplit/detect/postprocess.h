@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "npusplit/detect/preprocess.h"
-#include "npusplit/runtime/host_tensor.h"
+#include "npusplit/ort/host_tensor.h"
 
 namespace npusplit {
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "npusplit/runtime/host_tensor.h"
+#include "npusplit/ort/host_tensor.h"
 
 namespace npusplit {
 

@@ -20,7 +20,7 @@
 
 #include "npusplit/ir/graph.h"
 #include "npusplit/passes/editor.h"
-#include "npusplit/runtime/msda_op.h"
+#include "npusplit/ort/msda_op.h"
 #include "npusplit/shapes/resolve.h"
 
 namespace npusplit {

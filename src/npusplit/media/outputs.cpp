@@ -8,7 +8,7 @@
 
 #include "npusplit/error.h"
 #include "npusplit/io/atomic_output.h"
-#include "npusplit/report/json_text.h"
+#include "npusplit/base/json_text.h"
 
 namespace npusplit {
 

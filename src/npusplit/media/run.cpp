@@ -11,7 +11,7 @@
 #include "npusplit/detect/draw.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/tensor_info.h"
-#include "npusplit/report/progress.h"
+#include "npusplit/base/progress.h"
 
 namespace npusplit {
 

@@ -8,7 +8,7 @@
 #include <unordered_set>
 
 #include "npusplit/passes/passes.h"
-#include "npusplit/shapes/resolve.h"
+#include "npusplit/shapes/fold.h"
 
 namespace npusplit {
 
@@ -21,11 +21,12 @@ class FoldStatic : public Pass {
   }
   bool exact() const override { return true; }
   std::string source() const override { return "research/hailo_ops.md §1 Shape/ConstantOfShape/Expand/Where; §2 H1"; }
-  PassResult run(onnx::ModelProto& m, const ShapeMap&) const override {
+  PassResult run(onnx::ModelProto& m, const ShapeMap& shapes) const override {
     PassResult r{name(), 0, {}};
-    std::vector<std::string> names;
-    r.rewrites = fold_static_subgraphs(m, nullptr, &names);
-    for (const auto& b : names) r.changes.push_back({b, "(folded into an initializer)"});
+    // SHAPES describes M: the first sweep needs no shape inference of its own.
+    auto fo = fold_static(m, &shapes);
+    r.rewrites = fo.stats.folded_nodes;
+    for (const auto& b : fo.folded_names) r.changes.push_back({b, "(folded into an initializer)"});
     return r;
   }
 };

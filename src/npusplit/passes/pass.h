@@ -52,6 +52,10 @@ struct FixReport {
 // must already have fixed shapes. Shapes are re-resolved between passes. Dead nodes and
 // unused initializers are removed at the end.
 FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& names);
+// The same on a compiled model (already folded and resolved: no resolve here). fold-static's
+// result starts with what the compile folded.
+class CompiledModel;
+FixReport apply_passes(CompiledModel& model, const std::vector<std::string>& names);
 
 // Helpers shared by passes.
 std::string unique_name(const onnx::GraphProto& g, const std::string& base);

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "npusplit/error.h"
+#include "npusplit/model/compiled_model.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/passes/passes.h"
 #include "npusplit/shapes/resolve.h"
@@ -41,7 +42,10 @@ std::vector<std::string> default_pass_names() {
   return v;
 }
 
-FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& names) {
+namespace {
+
+// The registry's passes named in NAMES, in the documented order, with empty results.
+FixReport report_for(const std::vector<std::string>& names) {
   std::unordered_set<std::string> wanted;
   for (const auto& n : names) {
     if (!find_pass(n)) {
@@ -57,18 +61,11 @@ FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& name
       report.results.push_back({p->name(), 0, {}});
       report.exact &= p->exact();
     }
-  constants_to_initializers(*m.mutable_graph());
-  // Folding is itself a pass (fold-static): resolve only shapes here, so every change is
-  // attributed to the pass that made it.
-  ResolveOptions ro;
-  ro.fold = false;
-  // Before folding, a third of a DEIMv2 graph has no static shape; running the whole model in
-  // ONNX Runtime to learn them costs seconds and gigabytes on the large variants, and
-  // fold-static (which runs first) resolves them anyway.
-  ro.ort_fallback = !wanted.count("fold-static");
-  auto resolved = resolve(std::move(m), ro);
-  m = std::move(resolved.model);
-  ShapeMap shapes = std::move(resolved.shapes);
+  return report;
+}
+
+// Runs REPORT's passes on M to a fixed point; SHAPES describes M and is kept current.
+void run_to_fixed_point(onnx::ModelProto& m, ShapeMap& shapes, FixReport& report) {
   for (report.iterations = 1; report.iterations <= 8; ++report.iterations) {
     int changed = 0;
     for (auto& r : report.results) {
@@ -91,6 +88,41 @@ FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& name
     if (changed == 0) break;
   }
   remove_dead_code(*m.mutable_graph());
+}
+
+}  // namespace
+
+FixReport apply_passes(onnx::ModelProto& m, const std::vector<std::string>& names) {
+  FixReport report = report_for(names);
+  bool folds = false;
+  for (const auto& r : report.results) folds |= r.pass == "fold-static";
+  constants_to_initializers(*m.mutable_graph());
+  // Folding is itself a pass (fold-static): resolve only shapes here, so every change is
+  // attributed to the pass that made it.
+  ResolveOptions ro;
+  ro.fold = false;
+  ro.label = "model before rewrite passes";
+  // Before folding, a third of a DEIMv2 graph has no static shape; running the whole model in
+  // ONNX Runtime to learn them costs seconds and gigabytes on the large variants, and
+  // fold-static (which runs first) resolves them anyway.
+  ro.ort_fallback = !folds;
+  auto resolved = resolve(std::move(m), ro);
+  m = std::move(resolved.model);
+  ShapeMap shapes = std::move(resolved.shapes);
+  run_to_fixed_point(m, shapes, report);
+  return report;
+}
+
+FixReport apply_passes(CompiledModel& model, const std::vector<std::string>& names) {
+  FixReport report = report_for(names);
+  // The compile folded the model already (the same function as fold-static): that is
+  // fold-static's first result; what it finds after the other passes adds to it.
+  for (auto& r : report.results)
+    if (r.pass == "fold-static") {
+      r.rewrites = model.stats().folded_nodes;
+      for (const auto& n : model.folded_names()) r.changes.push_back({n, "(folded into an initializer)"});
+    }
+  model.edit([&](onnx::ModelProto& m, ShapeMap& shapes) { run_to_fixed_point(m, shapes, report); });
   return report;
 }
 

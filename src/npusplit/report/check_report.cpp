@@ -54,8 +54,8 @@ json check_json(const Analysis& a) {
     pl["unknown"] = nlohmann::json::array();
     for (const auto& [n, line] : a.parser_log.unknown) pl["unknown"].push_back({{"line", n}, {"text", line}});
   }
-  j["notes"] = a.resolved.notes;
-  const auto& st = a.resolved.stats;
+  j["notes"] = a.model.notes();
+  const auto& st = a.model.stats();
   j["shapes"] = {{"tensors", st.tensors},          {"known_by_onnx", st.known_by_onnx},
                  {"folded_nodes", st.folded_nodes}, {"known_after_fold", st.known_after_fold},
                  {"known_by_ort", st.known_by_ort}, {"unresolved", st.unresolved}};
@@ -67,11 +67,11 @@ json check_json(const Analysis& a) {
               {"flops", a.flops[v.node]}};
     {
       // Inputs and outputs with shapes, so a reader can see what the rule saw.
-      const auto& node = a.resolved.model.graph().node(v.node);
+      const auto& node = a.model.proto().graph().node(v.node);
       auto io = [&](const std::string& t) {
-        auto it = a.resolved.shapes.find(t);
+        auto it = a.model.shapes().find(t);
         json shape = nullptr;
-        if (it != a.resolved.shapes.end() && it->second.has_rank) shape = it->second.dims;
+        if (it != a.model.shapes().end() && it->second.has_rank) shape = it->second.dims;
         return json{{"name", t}, {"shape", shape}};
       };
       n["inputs"] = json::array();
@@ -113,8 +113,8 @@ std::string check_text(const Analysis& a, bool all_nodes) {
   out += fmt::format("{}: IR {}, opset {}, {} nodes, {} parameters, {} FLOPs\n", s.path, s.ir_version,
                      s.opsets.empty() ? 0 : s.opsets.front().second, s.nodes, human_count(double(s.parameters)),
                      human_count(double(a.total_flops)));
-  for (const auto& n : a.resolved.notes) out += "note: " + n + "\n";
-  const auto& st = a.resolved.stats;
+  for (const auto& n : a.model.notes()) out += "note: " + n + "\n";
+  const auto& st = a.model.stats();
   out += fmt::format(
       "shapes: {} of {} tensors known to ONNX shape inference; {} shape/constant nodes folded; {} taken from an "
       "ONNX Runtime run; {} unresolved\n",

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "npusplit/app/analyze.h"
+#include "npusplit/results/analysis.h"
 
 namespace npusplit {
 

@@ -15,8 +15,8 @@
 #include "npusplit/host/fuse_msda.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/ir/tensor_info.h"
-#include "npusplit/runtime/msda_op.h"
-#include "npusplit/runtime/ort_util.h"
+#include "npusplit/ort/msda_op.h"
+#include "npusplit/ort/ort_util.h"
 #include "npusplit/runtime/stage.h"
 #include "npusplit/shapes/resolve.h"
 

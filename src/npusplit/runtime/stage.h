@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "npusplit/runtime/host_tensor.h"
+#include "npusplit/ort/host_tensor.h"
 
 namespace npusplit {
 

@@ -13,7 +13,8 @@
 #include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/graph.h"
-#include "npusplit/runtime/ort_util.h"
+#include "npusplit/ort/ort_util.h"
+#include "npusplit/shapes/fold.h"
 #include "npusplit/shapes/isolated_inference.h"
 #include "npusplit/shapes/kernel_preconditions.h"
 
@@ -151,150 +152,6 @@ ShapeMap infer_shapes(onnx::ModelProto& m) {
   return shapes;
 }
 
-namespace {
-
-bool is_random_op(const std::string& op) {
-  return op.rfind("Random", 0) == 0 || op == "Multinomial" || op == "Bernoulli";
-}
-
-onnx::TensorProto host_to_proto(const HostTensor& h) {
-  onnx::TensorProto t;
-  t.set_name(h.name());
-  t.set_data_type(h.spec.dtype);
-  for (auto d : h.spec.dims) t.add_dims(d);
-  t.set_raw_data(std::string(h.data.begin(), h.data.end()));
-  return t;
-}
-
-// Identity nodes that only rename an initializer (exporters write hundreds, one per shared
-// weight) are folded by pointing their readers at the initializer: no copy of the weight.
-int alias_identity_of_initializers(onnx::GraphProto& g) {
-  std::unordered_set<std::string> inits;
-  for (const auto& t : g.initializer()) inits.insert(t.name());
-  return static_cast<int>(
-      bypass_nodes(g, [&](const onnx::NodeProto& n) { return n.op_type() == "Identity" && inits.count(n.input(0)); })
-          .size());
-}
-
-// One folding round; returns the number of nodes folded away.
-int fold_round(onnx::ModelProto& m) {
-  if (const int aliased = alias_identity_of_initializers(*m.mutable_graph())) return aliased;
-  auto shapes = infer_shapes(m);
-  check_kernel_preconditions(m, shapes);  // folding runs ONNX Runtime on these nodes
-  auto* g = m.mutable_graph();
-  Graph idx(*g);
-  std::unordered_set<std::string> static_t;
-  for (const auto& t : g->initializer()) static_t.insert(t.name());
-  std::vector<char> is_static(g->node_size(), 0);
-  std::map<int, std::vector<int64_t>> shape_values;  // Shape nodes answered from known shapes
-  for (int i : idx.topo_order()) {
-    const auto& n = g->node(i);
-    bool produces_output = false;
-    for (const auto& o : n.output()) produces_output |= idx.is_graph_output(o);
-    // Control flow is never folded: its bodies may read run-time values from this graph.
-    if (produces_output || is_random_op(n.op_type()) || n.output_size() == 0 || idx.has_subgraph(i)) continue;
-    bool ok = false;
-    if ((n.op_type() == "Shape" || n.op_type() == "Size") && n.input_size() == 1) {
-      auto it = shapes.find(n.input(0));
-      if (it != shapes.end() && it->second.is_static()) {
-        const auto& d = it->second.dims;
-        std::vector<int64_t> v;
-        if (n.op_type() == "Size") {
-          v.push_back(it->second.numel());
-        } else {
-          const int64_t r = static_cast<int64_t>(d.size());
-          int64_t s = attr_int(n, "start", 0), e = attr_int(n, "end", r);
-          if (s < 0) s += r;
-          if (e < 0) e += r;
-          s = std::clamp<int64_t>(s, 0, r);
-          e = std::clamp<int64_t>(e, 0, r);
-          for (int64_t k = s; k < e; ++k) v.push_back(d[k]);
-        }
-        shape_values[i] = v;
-        ok = true;
-      }
-    } else {
-      ok = true;
-      for (const auto& in : n.input())
-        if (!in.empty() && !static_t.count(in)) ok = false;
-    }
-    if (!ok) continue;
-    is_static[i] = 1;
-    for (const auto& o : n.output()) static_t.insert(o);
-  }
-  // Frontier: static node outputs that something non-static (or a graph output) reads.
-  std::vector<std::string> frontier;
-  for (int i = 0; i < g->node_size(); ++i) {
-    if (!is_static[i]) continue;
-    for (const auto& o : g->node(i).output()) {
-      if (o.empty()) continue;
-      bool needed = false;
-      for (int c : idx.consumers(o)) needed |= !is_static[c];
-      if (needed) frontier.push_back(o);
-    }
-  }
-  int folded = 0;
-  for (char s : is_static) folded += s;
-  if (folded == 0) return 0;
-
-  std::vector<HostTensor> values;
-  if (!frontier.empty()) {
-    // The folding model: static nodes, Shape nodes replaced by their known values.
-    onnx::ModelProto fm;
-    fm.set_ir_version(m.ir_version());
-    *fm.mutable_opset_import() = m.opset_import();
-    auto* fg = fm.mutable_graph();
-    fg->set_name("fold");
-    std::unordered_set<std::string> needed_inits;
-    for (int i : idx.topo_order()) {
-      if (!is_static[i]) continue;
-      const auto& n = g->node(i);
-      if (auto it = shape_values.find(i); it != shape_values.end()) {
-        *fg->add_initializer() = make_int64_tensor(n.output(0), it->second);
-        continue;
-      }
-      *fg->add_node() = n;
-      for (const auto& in : n.input())
-        if (idx.is_constant(in)) needed_inits.insert(in);
-    }
-    for (const auto& t : g->initializer())
-      if (needed_inits.count(t.name())) *fg->add_initializer() = t;
-    for (const auto& f : frontier) {
-      auto* o = fg->add_output();
-      o->set_name(f);
-      auto it = shapes.find(f);
-      if (it != shapes.end() && it->second.dtype)
-        o->mutable_type()->mutable_tensor_type()->set_elem_type(it->second.dtype);
-    }
-    // Outputs without a known dtype: let ORT tell us by leaving the type empty is not
-    // allowed, so infer them on the folding model itself.
-    onnx::ModelProto probe = fm;
-    auto fshapes = infer_shapes(probe);
-    for (auto& o : *fg->mutable_output()) {
-      auto it = fshapes.find(o.name());
-      if (it != fshapes.end() && it->second.dtype)
-        o.mutable_type()->mutable_tensor_type()->set_elem_type(it->second.dtype);
-      else if (!o.type().tensor_type().elem_type())
-        o.mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-    }
-    std::string bytes;
-    fm.SerializeToString(&bytes);
-    OrtOptions oo;
-    oo.intra_threads = 1;
-    auto session = make_session(bytes, oo, "constant folding");
-    values = run_session(session, {}, frontier);
-  }
-  // Replace: drop static nodes, add their needed outputs as initializers.
-  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-  for (int i = 0; i < g->node_size(); ++i)
-    if (!is_static[i]) kept.Add(std::move(*g->mutable_node(i)));
-  g->mutable_node()->Swap(&kept);
-  for (const auto& v : values) *g->add_initializer() = host_to_proto(v);
-  return folded;
-}
-
-}  // namespace
-
 int remove_dead_code(onnx::GraphProto& g) {
   std::unordered_set<std::string> live;
   for (const auto& o : g.output()) live.insert(o.name());
@@ -333,27 +190,10 @@ int remove_dead_code(onnx::GraphProto& g) {
 }
 
 int fold_static_subgraphs(onnx::ModelProto& m, int* rounds, std::vector<std::string>* folded_names) {
-  std::vector<std::string> before;
-  if (folded_names)
-    for (const auto& n : m.graph().node()) before.push_back(n.name());
-  int total = 0, r = 0;
-  for (; r < 32; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const int n = fold_round(m);
-    spdlog::debug("fold round {}: {} nodes in {:.0f} ms", r, n,
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    if (n == 0) break;
-    total += n;
-  }
-  if (rounds) *rounds = r;
-  remove_dead_code(*m.mutable_graph());
-  if (folded_names && total) {
-    std::unordered_set<std::string> after;
-    for (const auto& n : m.graph().node()) after.insert(n.name());
-    for (const auto& b : before)
-      if (!after.count(b)) folded_names->push_back(b);
-  }
-  return total;
+  auto fo = fold_static(m);
+  if (rounds) *rounds = fo.stats.rounds;
+  if (folded_names) *folded_names = std::move(fo.folded_names);
+  return fo.stats.folded_nodes;
 }
 
 namespace {
@@ -374,7 +214,29 @@ HostTensor dummy_input(const TensorSpec& spec) {
 
 }  // namespace
 
+void record_shapes(onnx::ModelProto& m, const ShapeMap& shapes) {
+  std::unordered_set<std::string> outputs;
+  for (const auto& o : m.graph().output()) outputs.insert(o.name());
+  auto* g = m.mutable_graph();
+  g->clear_value_info();
+  for (const auto& node : m.graph().node())
+    for (const auto& o : node.output()) {
+      if (o.empty() || outputs.count(o)) continue;
+      auto it = shapes.find(o);
+      if (it == shapes.end()) continue;
+      auto* vi = g->add_value_info();
+      vi->set_name(o);
+      set_value_info_type(*vi, it->second);
+    }
+  for (auto& o : *g->mutable_output()) {
+    auto it = shapes.find(o.name());
+    if (it != shapes.end() && it->second.is_static()) set_value_info_type(o, it->second);
+  }
+}
+
 ResolvedModel resolve(onnx::ModelProto m, const ResolveOptions& opts) {
+  // One line per resolve, so NPUSPLIT_LOG=debug shows how often a command resolves a model.
+  spdlog::debug("resolve: {} ({} nodes{})", opts.label, m.graph().node_size(), opts.fold ? ", folding" : "");
   ResolvedModel r;
   r.notes = fix_input_shapes(m, opts.input_shapes);
   constants_to_initializers(*m.mutable_graph());
@@ -394,8 +256,11 @@ ResolvedModel resolve(onnx::ModelProto m, const ResolveOptions& opts) {
   check_kernel_preconditions(m, r.shapes);  // before ONNX Runtime sees the model
   r.stats.known_by_onnx = count_known(m, r.shapes, &r.stats.tensors);
   if (opts.fold) {
-    r.stats.folded_nodes = fold_static_subgraphs(m, &r.stats.fold_rounds, &r.folded_names);
-    if (r.stats.folded_nodes) r.shapes = infer_shapes(m);
+    auto fo = fold_static(m, &r.shapes);
+    r.stats.folded_nodes = fo.stats.folded_nodes;
+    r.stats.fold_rounds = fo.stats.rounds;
+    r.folded_names = std::move(fo.folded_names);
+    r.shapes = std::move(fo.shapes);
   }
   int total = 0;
   r.stats.known_after_fold = count_known(m, r.shapes, &total);
@@ -436,22 +301,7 @@ ResolvedModel resolve(onnx::ModelProto m, const ResolveOptions& opts) {
     }
   }
   // Record everything in value_info so the saved model carries its shapes.
-  Graph idx(m.graph());
-  auto* g = m.mutable_graph();
-  g->clear_value_info();
-  for (const auto& node : m.graph().node())
-    for (const auto& o : node.output()) {
-      if (o.empty() || idx.is_graph_output(o)) continue;
-      auto it = r.shapes.find(o);
-      if (it == r.shapes.end()) continue;
-      auto* vi = g->add_value_info();
-      vi->set_name(o);
-      set_value_info_type(*vi, it->second);
-    }
-  for (auto& o : *g->mutable_output()) {
-    auto it = r.shapes.find(o.name());
-    if (it != r.shapes.end() && it->second.is_static()) set_value_info_type(o, it->second);
-  }
+  record_shapes(m, r.shapes);
   int n = 0;
   r.stats.unresolved = total - count_known(m, r.shapes, &n);
   r.model = std::move(m);

@@ -27,6 +27,7 @@ struct ResolveOptions {
   InputShapes input_shapes;
   bool fold = true;          // fold static subgraphs into initializers
   bool ort_fallback = true;  // run the model for shapes that remain unknown
+  std::string label = "model";  // for the debug trace
 };
 
 struct ResolveStats {
@@ -59,5 +60,8 @@ ShapeMap infer_shapes(onnx::ModelProto& m);
 int remove_dead_code(onnx::GraphProto& g);
 
 ResolvedModel resolve(onnx::ModelProto m, const ResolveOptions& opts = {});
+// Writes SHAPES into M's value_info (every node output) and its outputs' types, so a saved
+// model carries its resolved shapes.
+void record_shapes(onnx::ModelProto& m, const ShapeMap& shapes);
 
 }  // namespace npusplit

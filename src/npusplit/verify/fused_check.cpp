@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "npusplit/error.h"
-#include "npusplit/runtime/ort_util.h"
+#include "npusplit/ort/ort_util.h"
 
 namespace npusplit {
 

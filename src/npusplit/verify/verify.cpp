@@ -10,8 +10,8 @@
 #include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/graph.h"
-#include "npusplit/report/progress.h"
-#include "npusplit/runtime/ort_util.h"
+#include "npusplit/base/progress.h"
+#include "npusplit/ort/ort_util.h"
 
 namespace npusplit {
 
@@ -75,7 +75,11 @@ std::pair<int64_t, int64_t> image_size_of(const std::vector<TensorSpec>& specs) 
 
 std::vector<VerifyCase> make_verify_cases(const onnx::ModelProto& original, const InputShapes& shapes,
                                           int random_count, const std::vector<std::string>& images, uint32_t seed) {
-  const auto specs = fixed_input_specs(original, shapes);
+  return make_verify_cases(fixed_input_specs(original, shapes), random_count, images, seed);
+}
+
+std::vector<VerifyCase> make_verify_cases(const std::vector<TensorSpec>& specs, int random_count,
+                                          const std::vector<std::string>& images, uint32_t seed) {
   const auto [W, H] = image_size_of(specs);
   std::vector<VerifyCase> cases;
   std::mt19937 rng(seed);
@@ -150,7 +154,8 @@ void accumulate(VerifyReport& r, const VerifyCaseResult& cr) {
 }  // namespace
 
 VerifyReport verify_split(const onnx::ModelProto& original, const onnx::ModelProto& stage1,
-                          const onnx::ModelProto& stage2, const std::vector<VerifyCase>& cases, double tol) {
+                          const onnx::ModelProto& stage2, const std::vector<VerifyCase>& cases, double tol,
+                          const std::vector<std::pair<int64_t, int64_t>>& pack_parts) {
   OrtOptions oo;  // optimizations off: see OrtOptions
   Progress progress("verify", int64_t(cases.size()));
   progress.step(0, "loading the models into ONNX Runtime");
@@ -162,6 +167,7 @@ VerifyReport verify_split(const onnx::ModelProto& original, const onnx::ModelPro
   VerifyReport r;
   r.tolerance = tol;
   std::map<std::string, std::pair<double, double>> ranges;
+  r.stage1_part_ranges.assign(pack_parts.size(), {INFINITY, -INFINITY});
   int64_t k = 0;
   for (const auto& c : cases) {
     progress.step(k, c.label + ": original model");
@@ -174,6 +180,15 @@ VerifyReport verify_split(const onnx::ModelProto& original, const onnx::ModelPro
       a1.push_back(*t);
     }
     auto f = run_session(s1, a1);
+    if (!pack_parts.empty() && !f.empty() && f[0].spec.dtype == onnx::TensorProto::FLOAT) {
+      const float* v = f[0].as<float>();
+      for (size_t p = 0; p < pack_parts.size(); ++p) {
+        const auto [off, n] = pack_parts[p];
+        auto& [lo, hi] = r.stage1_part_ranges[p];
+        for (int64_t i = off; i < off + n && i < f[0].numel(); ++i)
+          if (std::isfinite(v[i])) lo = std::min<double>(lo, v[i]), hi = std::max<double>(hi, v[i]);
+      }
+    }
     for (const auto& t : f) {
       if (t.spec.dtype != onnx::TensorProto::FLOAT) continue;
       auto& [lo, hi] = ranges.try_emplace(t.name(), INFINITY, -INFINITY).first->second;

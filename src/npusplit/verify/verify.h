@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "npusplit/runtime/host_tensor.h"
+#include "npusplit/ort/host_tensor.h"
 #include "npusplit/shapes/resolve.h"
 
 namespace npusplit {
@@ -37,6 +37,8 @@ struct VerifyReport {
   bool ok = true;
   // Per stage1 output: min/max seen over the cases (for --pack range warnings).
   std::vector<std::tuple<std::string, double, double>> stage1_ranges;
+  // With a pack layout: min/max of each packed part of stage1's first output.
+  std::vector<std::pair<double, double>> stage1_part_ranges;
 };
 
 OutputComparison compare_tensors(const HostTensor& a, const HostTensor& b, double tolerance);
@@ -45,11 +47,15 @@ OutputComparison compare_tensors(const HostTensor& a, const HostTensor& b, doubl
 std::vector<VerifyCase> make_verify_cases(const onnx::ModelProto& original, const InputShapes& shapes,
                                           int random_count, const std::vector<std::string>& images,
                                           uint32_t seed = 1234);
+// The same for inputs of the given specs (e.g. a compiled model's fixed inputs).
+std::vector<VerifyCase> make_verify_cases(const std::vector<TensorSpec>& specs, int random_count,
+                                          const std::vector<std::string>& images, uint32_t seed = 1234);
 
 // Two-model comparison (original vs stage1 -> stage2).
+// PACK_PARTS (offset, count in elements): also measure each part of stage1's packed output.
 VerifyReport verify_split(const onnx::ModelProto& original, const onnx::ModelProto& stage1,
                           const onnx::ModelProto& stage2, const std::vector<VerifyCase>& cases,
-                          double tolerance);
+                          double tolerance, const std::vector<std::pair<int64_t, int64_t>>& pack_parts = {});
 // One-model comparison (original vs rewritten), used by `fix --verify`.
 VerifyReport verify_equivalent(const onnx::ModelProto& a, const onnx::ModelProto& b,
                                const std::vector<VerifyCase>& cases, double tolerance);

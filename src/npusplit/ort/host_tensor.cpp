@@ -1,4 +1,4 @@
-#include "npusplit/runtime/host_tensor.h"
+#include "npusplit/ort/host_tensor.h"
 
 #include <onnx/onnx_pb.h>
 

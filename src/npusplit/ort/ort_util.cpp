@@ -1,9 +1,9 @@
-#include "npusplit/runtime/ort_util.h"
+#include "npusplit/ort/ort_util.h"
 
 #include <spdlog/spdlog.h>
 
 #include "npusplit/error.h"
-#include "npusplit/runtime/msda_op.h"
+#include "npusplit/ort/msda_op.h"
 
 namespace npusplit {
 

@@ -1,4 +1,4 @@
-#include "npusplit/report/json_text.h"
+#include "npusplit/base/json_text.h"
 
 #include <limits>
 

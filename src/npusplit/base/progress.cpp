@@ -1,4 +1,4 @@
-#include "npusplit/report/progress.h"
+#include "npusplit/base/progress.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -11,6 +11,17 @@ namespace npusplit {
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kQuietFor = std::chrono::seconds(1);  // work shorter than this prints nothing
+
+// NPUSPLIT_PROGRESS_PERIOD_MS: the quiet time and the line period (tests and CI logs set it so
+// that progress does not depend on how fast the machine is); 0 when unset.
+std::chrono::milliseconds period_override() {
+  if (const char* e = std::getenv("NPUSPLIT_PROGRESS_PERIOD_MS"); e && *e) {
+    char* end = nullptr;
+    const long v = std::strtol(e, &end, 10);
+    if (end && *end == '\0' && v > 0 && v < 600000) return std::chrono::milliseconds(v);
+  }
+  return std::chrono::milliseconds(0);
+}
 std::mutex g_top_mu;
 Progress* g_top = nullptr;  // the outermost live Progress
 
@@ -91,6 +102,11 @@ void Progress::finish() {
   }
   cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
+  // With a set period, a run shorter than it still leaves its last line (deterministic logs).
+  if (enabled_ && !tty_ && !drawn_ && period_override().count() > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::fprintf(stderr, "%s\n", line_locked().c_str());
+  }
   if (drawn_ && tty_) std::fputs("\r\033[K", stderr);
   std::fflush(stderr);
 }
@@ -139,12 +155,15 @@ std::string Progress::line_locked() const {
 // Redraws on a terminal every 0.2 s; writes a line per second otherwise (forced on).
 void Progress::tick() {
   std::unique_lock<std::mutex> lock(mu_);
-  const auto period = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(1000);
+  const auto forced = period_override();
+  const auto period = forced.count() ? forced : tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(1000);
+  const auto quiet_for = forced.count() ? std::chrono::duration_cast<Clock::duration>(forced)
+                                        : std::chrono::duration_cast<Clock::duration>(kQuietFor);
   while (!stop_) {
     cv_.wait_for(lock, period, [this] { return stop_; });
     if (stop_) break;
     const auto now = Clock::now();
-    if (now - start_ < kQuietFor) continue;
+    if (now - start_ < quiet_for) continue;
     const std::string s = line_locked();
     if (tty_) std::fprintf(stderr, "\r\033[K%s", s.c_str());
     else std::fprintf(stderr, "%s\n", s.c_str());

@@ -1,6 +1,6 @@
 // The ONNX Runtime side of the fused deformable attention: attributes, shape checks, and the
 // split of the output rows over ORT's intra-op thread pool (so `--threads` governs it too).
-#include "npusplit/runtime/msda_op.h"
+#include "npusplit/ort/msda_op.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "npusplit/runtime/msda_kernel.h"
+#include "npusplit/ort/msda_kernel.h"
 
 namespace npusplit {
 

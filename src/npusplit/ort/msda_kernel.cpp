@@ -1,4 +1,4 @@
-#include "npusplit/runtime/msda_kernel.h"
+#include "npusplit/ort/msda_kernel.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,146 @@
+// The one-way core: a model compiled once with its facts (CompiledModel), each step a function
+// from typed input to typed output (partition -> stages), and one resolve per model per command.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include "npusplit/app/demo_model.h"
+#include "npusplit/io/model_io.h"
+#include "npusplit/ir/builder.h"
+#include "npusplit/model/compiled_model.h"
+#include "npusplit/partition/partitioner.h"
+#include "npusplit/split/splitter.h"
+#include "npusplit/verify/verify.h"
+#include "test_support.h"
+
+namespace npusplit {
+namespace {
+
+namespace fs = std::filesystem;
+using test::temp_dir;
+
+int count_lines_with(const std::string& text, const std::string& part) {
+  int n = 0;
+  size_t pos = 0;
+  while ((pos = text.find(part, pos)) != std::string::npos) ++n, pos += part.size();
+  return n;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// NPUSPLIT_LOG=debug prints one "resolve:" line per shape resolution.
+int resolves_of_split(const fs::path& model, const fs::path& out, const std::string& extra) {
+  const fs::path err = out.string() + ".err";
+  const std::string cmd = "env NPUSPLIT_LOG=debug '" + std::string(NPUSPLIT_CLI) + "' split '" + model.string() +
+                          "' -o '" + out.string() + "' " + extra + " >/dev/null 2>'" + err.string() + "'";
+  const int rc = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 0) << slurp(err);
+  return count_lines_with(slurp(err), "resolve: ");
+}
+
+TEST(OneWay, SplitFixVerifyResolvesOncePerModel) {
+  const auto d = temp_dir("one_way_resolve");
+  save_model(build_demo_detector(), d / "demo.onnx");
+  EXPECT_EQ(resolves_of_split(d / "demo.onnx", d / "out", "--fix --verify"), 1);
+  EXPECT_EQ(resolves_of_split(d / "demo.onnx", d / "out_plain", ""), 1);
+}
+
+TEST(OneWay, SplitFixVerifyResolvesOnceOnDeimv2) {
+  NPUSPLIT_REQUIRE_MODEL(model, "deimv2_atto.onnx");
+  const auto d = temp_dir("one_way_resolve_atto");
+  EXPECT_EQ(resolves_of_split(model, d / "out", "--fix --verify"), 1);
+}
+
+// x -> conv -> reshape -> softmax(unsupported) -> out, and an unsupported Add reading x too.
+onnx::ModelProto small_detector_like() {
+  ModelBuilder b;
+  auto x = b.input("x", {1, 3, 8, 8});
+  auto conv = b.node("Conv", "conv", {x, b.random_weight("w", {8, 3, 3, 3})},
+                     {Attr::of("pads", std::vector<int64_t>{1, 1, 1, 1})});
+  auto relu = b.node("Relu", "relu", {conv});
+  auto flat = b.node("Reshape", "reshape", {relu, b.ints("shape", {1, 8, 64})});
+  auto soft = b.node("Softmax", "softmax", {flat}, {Attr::of("axis", -1)});
+  b.output(soft, {1, 8, 64});
+  auto side = b.node("Add", "add_input", {x, b.scalar("one", 1.f)});
+  b.output(side, {1, 3, 8, 8});
+  return b.build();
+}
+
+// Supported: conv, relu, reshape (by node name); the rest is not.
+std::vector<char> supported_by_name(const Graph& g, const std::set<std::string>& names) {
+  std::vector<char> s(g.node_count(), 0);
+  for (int i = 0; i < g.node_count(); ++i) s[i] = names.count(g.node(i).name()) ? 1 : 0;
+  return s;
+}
+
+TEST(OneWay, CompiledModelEditKeepsTheIndexAndShapesCurrent) {
+  auto cm = CompiledModel::compile(small_detector_like(), {}, "small");
+  EXPECT_EQ(cm.graph().node_count(), 5);
+  EXPECT_TRUE(cm.shapes().at("reshape_out").is_static());
+  ASSERT_EQ(cm.input_specs().size(), 1u);
+  EXPECT_EQ(cm.input_specs()[0].dims, (std::vector<int64_t>{1, 3, 8, 8}));
+  cm.edit([](onnx::ModelProto& m, ShapeMap& shapes) {
+    auto* n = m.mutable_graph()->add_node();
+    n->set_op_type("Relu");
+    n->set_name("extra");
+    n->add_input("softmax_out");
+    n->add_output("extra_out");
+    shapes["extra_out"] = shapes.at("softmax_out");
+  });
+  EXPECT_EQ(cm.graph().node_count(), 6);
+  EXPECT_GE(cm.graph().find_node("extra"), 0);
+  ASSERT_EQ(cm.graph().consumers("softmax_out").size(), 1u);
+  bool recorded = false;
+  for (const auto& vi : cm.proto().graph().value_info()) recorded |= vi.name() == "extra_out";
+  EXPECT_TRUE(recorded) << "edit() records the shapes in value_info";
+}
+
+TEST(OneWay, PartitionerTakesTheSupportedPrefixAndMovesDataMovementToTheHost) {
+  const auto cm = CompiledModel::compile(small_detector_like(), {}, "small");
+  const Graph& g = cm.graph();
+  std::vector<int64_t> flops(g.node_count(), 0);
+  for (int i = 0; i < g.node_count(); ++i) flops[i] = g.node(i).op_type() == "Conv" ? 1000 : 10;
+  PartitionInput in{g, cm.shapes(), supported_by_name(g, {"conv", "relu", "reshape"}), flops};
+  const Partition p = auto_partition(in);
+  EXPECT_EQ(p.stage1_nodes, 2);  // conv, relu; the Reshape moved to the host at the same bytes
+  EXPECT_EQ(p.moved_to_host, (std::vector<std::string>{"reshape"}));
+  EXPECT_EQ(p.crossing, (std::vector<std::string>{"relu_out"}));
+  EXPECT_EQ(p.crossing_bytes, 8 * 8 * 8 * 4);
+  EXPECT_EQ(p.stage2_inputs, (std::vector<std::string>{"x"}));  // add_input reads it
+  EXPECT_EQ(p.stage1_flops, 1010);
+  EXPECT_EQ(p.total_flops, 1040);
+  // Nothing supported at the inputs: nothing in stage1.
+  PartitionInput none{g, cm.shapes(), supported_by_name(g, {"softmax"}), flops};
+  EXPECT_EQ(auto_partition(none).stage1_nodes, 0);
+}
+
+TEST(OneWay, BuildStagesWritesTheContractAndProvesBitExact) {
+  const auto original = small_detector_like();
+  auto cm = CompiledModel::compile(original, {}, "small");
+  const Graph& g = cm.graph();
+  PartitionInput in{g, cm.shapes(), supported_by_name(g, {"conv", "relu", "reshape"}),
+                    std::vector<int64_t>(g.node_count(), 1)};
+  const Partition p = auto_partition(in);
+  const StageModels s = build_stages(cm.proto(), cm.shapes(), p, SplitNames{});
+  ASSERT_EQ(s.renamed.size(), 1u);
+  EXPECT_EQ(s.renamed[0], (std::pair<std::string, std::string>{"relu_out", "hailo_stage1_feat"}));
+  ASSERT_EQ(s.stage1.graph().output_size(), 1);
+  EXPECT_EQ(s.stage1.graph().output(0).name(), "hailo_stage1_feat");
+  std::set<std::string> s2_inputs;
+  for (const auto& vi : s.stage2.graph().input()) s2_inputs.insert(vi.name());
+  EXPECT_EQ(s2_inputs, (std::set<std::string>{"hailo_stage1_feat", "x"}));
+  EXPECT_EQ(s.stage1.graph().node_size() + s.stage2.graph().node_size(), 5);
+  check_model(s.stage1, "stage1");
+  check_model(s.stage2, "stage2");
+  const auto rep = verify_split(original, s.stage1, s.stage2, make_verify_cases(cm.input_specs(), 2, {}), 0.0);
+  EXPECT_TRUE(rep.ok);
+  for (const auto& w : rep.worst) EXPECT_EQ(w.max_abs_diff, 0.0) << w.name;
+}
+
+}  // namespace
+}  // namespace npusplit
