@@ -29,6 +29,8 @@ using ModelArgs = PipelineSpec;  // which models, on which backend (media/bench.
 
 void add_model_options(CLI::App* cmd, ModelArgs& a) {
   cmd->add_option("--model", a.model, "an unsplit ONNX model (instead of --stage1/--stage2)");
+  cmd->add_option("--manifest", a.manifest,
+                  "a split manifest (<stem>_split.json): its stage1 and stage2, checked against their SHA-256");
   cmd->add_option("--stage1", a.stage1, "stage1 ONNX (from `npusplit split`)");
   cmd->add_option("--stage2", a.stage2, "stage2 ONNX (from `npusplit split`)");
   cmd->add_option("--backend", a.backend, "stage1 backend: ort (ONNX Runtime on the CPU) | hailo (needs --hef)")

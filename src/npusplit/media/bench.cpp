@@ -13,6 +13,7 @@
 #include "npusplit/base/progress.h"
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/error.h"
+#include "npusplit/io/split_manifest.h"
 #include "npusplit/runtime/stage.h"
 
 namespace npusplit {
@@ -38,7 +39,14 @@ StageOptions stage2_options(StageOptions so, const PipelineSpec& a) {
 
 }  // namespace
 
-Built build_pipeline(const PipelineSpec& a, bool pipelined) {
+Built build_pipeline(const PipelineSpec& spec, bool pipelined) {
+  PipelineSpec a = spec;
+  if (!a.manifest.empty()) {
+    if (!a.model.empty() || !a.stage1.empty()) fail("--manifest names the stages: drop --model/--stage1");
+    const SplitManifest m = read_split_manifest(a.manifest);
+    if (a.backend == "ort") a.stage1 = m.stage1.string();
+    if (a.stage2.empty()) a.stage2 = m.stage2.string();
+  }
   if (a.backend == "hailo") {
 #ifndef NPUSPLIT_WITH_HAILORT
     fail("--backend hailo: this build has no HailoRT support (rebuild with the HailoRT SDK installed)");

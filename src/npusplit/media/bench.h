@@ -12,7 +12,7 @@ namespace npusplit {
 
 // Which models, on which backend.
 struct PipelineSpec {
-  std::string model, stage1, stage2, hef, backend = "ort";
+  std::string model, manifest, stage1, stage2, hef, backend = "ort";
   int threads = 0;
   bool no_fused_host = false;
 };
