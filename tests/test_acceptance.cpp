@@ -50,14 +50,18 @@ TEST_P(EveryModel, CheckFlagsWhatTheParserRejectsAndNothingInHgnetv2) {
   std::map<std::string, int> flagged;
   int ew_mult_in_backbone = 0;
   for (const auto& v : a.verdicts) {
-    if (v.op == "GridSample" || v.op == "GatherElements" || v.op == "TopK")
+    if (v.op == "GridSample" || v.op == "GatherElements" || v.op == "TopK") {
       EXPECT_TRUE(has_rule(v, "unsupported-op")) << v.name;
-    if (v.op == "ReduceMax" && v.name == "/model/decoder/ReduceMax") EXPECT_TRUE(has_rule(v, "reducemax-keepdims")) << v.name;
+    }
+    if (v.op == "ReduceMax" && v.name == "/model/decoder/ReduceMax") {
+      EXPECT_TRUE(has_rule(v, "reducemax-keepdims")) << v.name;
+    }
     if (!v.supported) ++flagged[v.op];
     if (has_rule(v, "ew-mult-broadcast") && v.name.rfind("/model/backbone", 0) == 0) ++ew_mult_in_backbone;
-    if (!is_dinov3(GetParam()) && in_backbone_or_encoder(v.name))
+    if (!is_dinov3(GetParam()) && in_backbone_or_encoder(v.name)) {
       EXPECT_TRUE(v.supported) << "HGNetv2 backbone/encoder node flagged: " << v.name << " ("
                                << (v.findings.empty() ? "" : v.findings[0].rule_id + ": " + v.findings[0].detail) << ")";
+    }
   }
   // The decoder's deformable-attention ops and the 5-D Slice (axis 4) are flagged by name.
   EXPECT_GE(flagged["GridSample"], 6);

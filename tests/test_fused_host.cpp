@@ -422,7 +422,10 @@ TEST(FusedAttentionShared, RunGivesTheSameDetectionsWithAndWithoutFusion) {
       for (int k = 0; k < 4; ++k)
         db = std::max(db, std::fabs(f["box_xyxy"][k].get<double>() - p["box_xyxy"][k].get<double>()));
       // 1e-4 of the normalised box is 0.05 px on this 451-px photo.
-      if (ds <= 1e-4 && db <= 0.05) found = used[j] = 1, worst_score = std::max(worst_score, ds);
+      if (ds <= 1e-4 && db <= 0.05) {
+        found = used[j] = 1;
+        worst_score = std::max(worst_score, ds);
+      }
     }
     EXPECT_TRUE(found) << "no fused detection equals " << p.dump();
   }

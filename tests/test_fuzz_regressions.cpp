@@ -61,7 +61,9 @@ TEST(FuzzRegressions, CliGivesOneLineAndNoPartialOutput) {
       if (r.exit_code == 2) {
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_EQ(r.err.rfind("npusplit: error: ", 0), 0u) << r.err;
-        if (cmd == "split") EXPECT_TRUE(fs::is_empty(out)) << "partial output after exit 2";
+        if (cmd == "split") {
+          EXPECT_TRUE(fs::is_empty(out)) << "partial output after exit 2";
+        }
       }
     }
   }

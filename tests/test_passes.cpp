@@ -82,14 +82,6 @@ const onnx::TensorProto* init_named(const onnx::ModelProto& m, const std::string
   return nullptr;
 }
 
-// The node that writes TENSOR (nullptr when it is an input/initializer).
-const onnx::NodeProto* producer_of(const onnx::ModelProto& m, const std::string& tensor) {
-  for (const auto& n : m.graph().node())
-    for (const auto& o : n.output())
-      if (o == tensor) return &n;
-  return nullptr;
-}
-
 std::set<std::string> node_names(const onnx::ModelProto& m) {
   std::set<std::string> s;
   for (const auto& n : m.graph().node()) s.insert(n.name());
