@@ -185,6 +185,31 @@ std::string audit_markdown(const std::vector<RuleSet>& sets) {
     out += line;
   }
   out += fmt::format("\n{} rows; {} with at least one rule, {} with reasons only.\n", rows, with_rules, rows - with_rules);
+  // Every rule of every file: its two-way test, or why it has no repro graph and where it is
+  // tested instead.
+  out += "\n## Rules and their two-way tests\n\n"
+         "Every rule id of each file (`op:X` for an unsupported or fold op). A repro graph is written by\n"
+         "`npusplit repro RULE` / `repro --all`; its two-way test checks that `check` flags exactly that\n"
+         "rule on it and nothing on its neighbour, and that ONNX Runtime loads and runs both graphs.\n\n"
+         "| file | rules | with a two-way repro test | without (reason, test) |\n|---|---|---|---|\n";
+  for (const auto& rs : sets) {
+    const auto ids = rule_ids(rs);
+    int with = 0;
+    std::string without;
+    for (const auto& id : ids) {
+      std::string why;
+      if (make_repro(rs, id, &why)) {
+        ++with;
+        continue;
+      }
+      // The tests that cover a rule without a repro graph (tests/test_rules_audit.cpp, test_rules.cpp).
+      const std::string test = id == "static-shape" ? "`RuleRepro.StaticShapeBothWaysBeforeAndAfterResolve`, "
+                                                      "`RulesDefaults.UnknownShapeRejected`"
+                                                    : "-";
+      without += (without.empty() ? "" : "<br>") + fmt::format("`{}`: {} ({})", id, why, test);
+    }
+    out += fmt::format("| {} | {} | {} | {} |\n", rs.target, ids.size(), with, cell(without));
+  }
   return out;
 }
 
