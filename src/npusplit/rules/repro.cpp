@@ -684,6 +684,27 @@ const std::map<std::string, Neighbour>& op_neighbours() {
                                 G g({1, 8, 4, 4}, 21);
                                 return g.op("InstanceNormalization", {g.b.random_weight("s", {8}, 1.f), g.b.random_weight("bias", {8})});
                               }, "GroupNormalization with one channel per group (opset 21) vs the same math as InstanceNormalization"}},
+      {"RMSNormalization", {[] {
+                              G g({1, 16, 8}, 23);
+                              auto sq = g.b.node("Pow", "pow", {g.x, g.b.scalar("two", 2.f)});
+                              auto ms = g.b.node("ReduceMean", "mean", {sq, g.b.ints("axes", {-1})});
+                              auto rms = g.b.node("Sqrt", "sqrt", {g.b.node("Add", "eps", {ms, g.b.scalar("e", 1e-5f)})});
+                              auto d = g.b.node("Div", "div", {g.x, rms});
+                              g.b.output(g.b.node("Mul", "scale", {d, g.b.random_weight("s", {8}, 1.f)}));
+                              return g.b.build();
+                            }, "RMSNormalization (opset 23) vs its Pow/ReduceMean/Add/Sqrt/Div/Mul decomposition at opset 23"}},
+      {"Attention", {[] {
+                       G g({1, 2, 8, 4}, 23);
+                       auto kt = g.b.node("Transpose", "kt", {g.b.input("k", {1, 2, 8, 4})}, {Attr::of("perm", Dims{0, 1, 3, 2})});
+                       auto s = g.b.node("Mul", "scale", {g.b.node("MatMul", "qk", {g.x, kt}), g.b.scalar("inv_sqrt_d", 0.5f)});
+                       auto p = g.b.node("Softmax", "softmax", {s}, {Attr::of("axis", int64_t{-1})});
+                       g.b.output(g.b.node("MatMul", "pv", {p, g.b.input("v", {1, 2, 8, 4})}));
+                       return g.b.build();
+                     }, "the Attention op (opset 23) vs MatMul/Softmax/MatMul attention in the timm layout at opset 23"}},
+      {"Compress", {[] {
+                      G g({1, 8});
+                      return g.op("Gather", {g.b.ints("kept", {0, 2, 4, 6})}, {Attr::of("axis", int64_t{1})});
+                    }, "Compress with a constant mask vs a Gather of the same kept features (constant indices)"}},
       {"If", {[] { return unary("Relu", {1, 8, 4, 4}); }, "If(cond) {Relu(x)} else {Sigmoid(x)} vs the branch alone (a constant condition, folded)"}},
       {"Loop", {[] {
                   G g({1, 8, 4, 4});
@@ -794,6 +815,27 @@ std::optional<onnx::ModelProto> supported_op_graph(const std::string& op) {
   if (op == "MaxPool" || op == "AveragePool") return unary(op, {1, 8, 4, 4}, {Attr::of("kernel_shape", Dims{2, 2})});
   if (op == "DepthToSpace" || op == "SpaceToDepth") return unary(op, {1, 8, 4, 4}, {Attr::of("blocksize", int64_t{2})});
   if (op == "Min" || op == "Max" || op == "MatMul") return binary(op, {1, 2, 8, 8}, {1, 2, 8, 8}, false);
+  if (op == "Neg") return unary(op, {1, 8, 4, 4});
+  if (op == "LSTM" || op == "GRU" || op == "RNN") {  // [tokens, batch, features], hidden size 4, constant weights
+    const int64_t gates = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1;
+    G g({8, 1, 6});
+    auto w = g.b.random_weight("w", {1, gates * 4, 6}), r = g.b.random_weight("r", {1, gates * 4, 4});
+    g.b.output(g.b.node(op, "n", {g.x, w, r}, {Attr::of("hidden_size", int64_t{4})}));
+    return g.b.build();
+  }
+  if (op == "Constant") {  // x + Constant: the node becomes an initializer before any rule runs
+    G g({1, 8});
+    auto* n = g.b.model().mutable_graph()->add_node();
+    n->set_op_type("Constant");
+    n->set_name("n");
+    n->add_output("c");
+    auto* a = n->add_attribute();
+    a->set_name("value_float");
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(0.5f);
+    g.b.output(g.b.node("Add", "add", {g.x, "c"}));
+    return g.b.build();
+  }
   if (op == "InstanceNormalization") {
     G g({1, 8, 4, 4});
     return g.op(op, {g.b.random_weight("s", {8}), g.b.random_weight("b", {8})});
