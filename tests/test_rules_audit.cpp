@@ -4,6 +4,7 @@
 // research/hailo_ops.md, and the parser log in the loop (log excerpts quoted in public issues).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -204,6 +205,42 @@ INSTANTIATE_TEST_SUITE_P(RuleStatus, Accepted, ::testing::ValuesIn(supported_op_
                              if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return s;
                          });
+
+// Where the neighbour is the rule's fix applied to the failing graph (an exact decomposition,
+// the unrolled body, the float-equivalent op), both compute the same function: run on the same
+// varied inputs, their outputs agree.
+TEST(RuleRepro, ExactNeighboursComputeTheSameOutputs) {
+  const std::vector<std::string> exact = {"op:Mish", "op:Gelu", "op:GroupNormalization", "op:RMSNormalization",
+                                          "op:Attention", "op:RotaryEmbedding", "op:Loop", "op:Scan", "op:Compress"};
+  const auto rs = load_rules_all_versions("hailo10h");
+  auto run = [](const onnx::ModelProto& m) {
+    OrtOptions o;
+    o.intra_threads = 1;
+    auto session = make_session(m.SerializeAsString(), o, "repro");
+    std::vector<HostTensor> inputs;
+    for (const auto& s : session_inputs(session)) {
+      HostTensor t(s);
+      EXPECT_EQ(s.dtype, onnx::TensorProto::FLOAT) << s.name;
+      if (s.dtype != onnx::TensorProto::FLOAT) continue;
+      for (int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = std::sin(0.7f * static_cast<float>(i) + s.name.size());
+      inputs.push_back(std::move(t));
+    }
+    return run_session(session, inputs);
+  };
+  for (const auto& rule : exact) {
+    SCOPED_TRACE(rule);
+    auto r = make_repro(rs, rule);
+    ASSERT_TRUE(r);
+    const auto a = run(r->failing), b = run(r->passing);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    ASSERT_EQ(a[0].spec.dims, b[0].spec.dims);
+    double worst = 0;
+    for (int64_t i = 0; i < a[0].numel(); ++i)
+      worst = std::max(worst, std::abs(element_as_double(a[0], i) - element_as_double(b[0], i)));
+    EXPECT_LT(worst, 1e-4) << r->what;
+  }
+}
 
 // Every rule has a repro graph but static-shape, which says why (and is tested both ways below).
 TEST(RuleRepro, RulesWithoutAGraphSayWhy) {

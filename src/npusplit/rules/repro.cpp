@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <set>
@@ -197,6 +198,24 @@ Body outer_unary(const std::string& op, const std::string& x, const std::string&
   Body body;
   body.b.output(body.b.node(op, out, {x}), std::move(dims));
   return body;
+}
+
+// RoPE tables for 8 tokens and a rotary dim of 4: per half [1, 8, 2] (RotaryEmbedding's
+// caches), or FULL [1, 8, 4] for the masked form (cos twice; sin with the -1/+1 sign mask).
+struct RopeTables {
+  std::vector<float> cos, sin;
+};
+RopeTables rope_tables(bool full) {
+  RopeTables t;
+  for (int p = 0; p < 8; ++p) {
+    const float a[2] = {static_cast<float>(p), static_cast<float>(p) * 0.01f};  // theta = 1, 1/100
+    for (int half = 0; half < (full ? 2 : 1); ++half)
+      for (int k = 0; k < 2; ++k) {
+        t.cos.push_back(std::cos(a[k]));
+        t.sin.push_back((full && half == 0 ? -1.f : 1.f) * std::sin(a[k]));
+      }
+  }
+  return t;
 }
 
 struct Pair {
@@ -581,9 +600,11 @@ const std::map<std::string, std::function<onnx::ModelProto()>>& op_recipes() {
          G g({1, 2, 8, 4}, 23);
          return g.op("Attention", {g.b.input("k", {1, 2, 8, 4}), g.b.input("v", {1, 2, 8, 4})});
        }},
-      {"RotaryEmbedding", [] {  // no position ids: the caches are [batch, tokens, rotary dim / 2]
-         G g({1, 2, 8, 4}, 23);
-         return g.op("RotaryEmbedding", {g.b.random_weight("cos", {1, 8, 2}, 1.f), g.b.random_weight("sin", {1, 8, 2}, 1.f)});
+      {"RotaryEmbedding", [] {  // [batch, tokens, features], one head; no position ids: caches [1, tokens, 2]
+         G g({1, 8, 4}, 23);
+         const auto t = rope_tables(false);
+         return g.op("RotaryEmbedding", {g.b.weight("cos", {1, 8, 2}, t.cos), g.b.weight("sin", {1, 8, 2}, t.sin)},
+                     {Attr::of("num_heads", int64_t{1})});
        }},
       // Control flow: the node carries its body as a graph attribute; the folder never folds it.
       {"If", [] {
@@ -701,6 +722,18 @@ const std::map<std::string, Neighbour>& op_neighbours() {
                        g.b.output(g.b.node("MatMul", "pv", {p, g.b.input("v", {1, 2, 8, 4})}));
                        return g.b.build();
                      }, "the Attention op (opset 23) vs MatMul/Softmax/MatMul attention in the timm layout at opset 23"}},
+      {"RotaryEmbedding", {[] {
+                             // x * cos + Concat(x[..., 2:], x[..., :2]) * (sign * sin): the masked form.
+                             G g({1, 8, 4}, 23);
+                             const auto t = rope_tables(true);
+                             auto lo = g.b.node("Slice", "lo", {g.x, g.b.ints("s0", {0}), g.b.ints("e0", {2}), g.b.ints("a0", {2})});
+                             auto hi = g.b.node("Slice", "hi", {g.x, g.b.ints("s1", {2}), g.b.ints("e1", {4}), g.b.ints("a1", {2})});
+                             auto sw = g.b.node("Concat", "swap", {hi, lo}, {Attr::of("axis", int64_t{2})});
+                             auto c = g.b.node("Mul", "xcos", {g.x, g.b.weight("cos", {1, 8, 4}, t.cos)});
+                             auto sn = g.b.node("Mul", "swsin", {sw, g.b.weight("sin", {1, 8, 4}, t.sin)});
+                             g.b.output(g.b.node("Add", "rope", {c, sn}));
+                             return g.b.build();
+                           }, "RotaryEmbedding (opset 23) vs the same rotation in the masked form (rope-masked) at opset 23"}},
       {"Compress", {[] {
                       G g({1, 8});
                       return g.op("Gather", {g.b.ints("kept", {0, 2, 4, 6})}, {Attr::of("axis", int64_t{1})});
