@@ -242,6 +242,32 @@ TEST(RuleRepro, ExactNeighboursComputeTheSameOutputs) {
   }
 }
 
+// The If and Loop fixes say the folder does not remove control flow that reads activations,
+// even with a constant condition / trip count: the repro graphs with the condition made a
+// constant still hold their If / Loop after resolution.
+TEST(RuleRepro, ControlFlowReadingActivationsIsNotFolded) {
+  const auto rs = load_rules_all_versions("hailo8");
+  for (const std::string op : {"If", "Loop"}) {
+    auto r = make_repro(rs, "op:" + op);
+    ASSERT_TRUE(r) << op;
+    onnx::ModelProto m = r->failing;
+    if (op == "If") {  // the cond input becomes a constant true
+      m.mutable_graph()->mutable_input()->erase(m.mutable_graph()->mutable_input()->begin());
+      auto* t = m.mutable_graph()->add_initializer();
+      t->set_name("cond");
+      t->set_data_type(onnx::TensorProto::BOOL);
+      t->set_raw_data(std::string(1, '\1'));
+    }
+    const auto res = resolve(m);
+    int kept = 0;
+    for (const auto& n : res.model.graph().node()) kept += n.op_type() == op;
+    EXPECT_EQ(kept, 1) << op;
+    const auto flags = flags_of(m, load_rules("hailo8"));
+    ASSERT_EQ(flags.size(), 1u) << op << describe(flags);
+    EXPECT_EQ(flags[0].rule, "unsupported-op");
+  }
+}
+
 // Every rule has a repro graph but static-shape, which says why (and is tested both ways below).
 TEST(RuleRepro, RulesWithoutAGraphSayWhy) {
   for (const auto& t : targets()) {

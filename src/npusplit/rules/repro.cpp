@@ -738,7 +738,7 @@ const std::map<std::string, Neighbour>& op_neighbours() {
                       G g({1, 8});
                       return g.op("Gather", {g.b.ints("kept", {0, 2, 4, 6})}, {Attr::of("axis", int64_t{1})});
                     }, "Compress with a constant mask vs a Gather of the same kept features (constant indices)"}},
-      {"If", {[] { return unary("Relu", {1, 8, 4, 4}); }, "If(cond) {Relu(x)} else {Sigmoid(x)} vs the branch alone (a constant condition, folded)"}},
+      {"If", {[] { return unary("Relu", {1, 8, 4, 4}); }, "If(cond) {Relu(x)} else {Sigmoid(x)} vs the branch alone (re-exported with the condition fixed)"}},
       {"Loop", {[] {
                   G g({1, 8, 4, 4});
                   g.b.output(g.b.node("Relu", "step1", {g.b.node("Relu", "step0", {g.x})}));
