@@ -340,6 +340,8 @@ SplitResult split_model(const SplitOptions& o) {
     m["parser_log"] = {{"file", a.parser_log_path}, {"findings_added", a.parser_log.findings_added},
                        {"unknown_lines", a.parser_log.unknown.size()}};
   m["input_shapes_notes"] = a.resolved.notes;
+  r.preprocess = detect_preprocess(r.stages.stage1, o.preprocess);
+  m["preprocess"] = preprocess_json(r.preprocess);
   m["cut"] = {{"mode", o.cut.empty() ? "auto" : "manual"},
               {"packed", o.pack},
               {"moved_to_host_by_cost", a.partition.moved_to_host},

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "npusplit/app/analyze.h"
+#include "npusplit/detect/preprocess_record.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
 #include "npusplit/verify/fused_check.h"
@@ -43,6 +44,7 @@ struct SplitOptions {
   // FUSED_TOLERANCE (verify/fused_check.h).
   bool fused_host = false;
   double fused_tolerance = 1e-4;
+  PreprocessOverrides preprocess;      // --letterbox/--bgr/--scale/--mean/--std, recorded in the manifest
 };
 
 // What split did to stage1's opset (converted only when outside the target parser's range).
@@ -59,6 +61,7 @@ struct SplitResult {
   std::vector<NodeVerdict> stage1_verdicts;  // `check` of stage1 alone
   Stage1Opset stage1_opset;
   nlohmann::json manifest;
+  PreprocessRecord preprocess;         // as recorded in the manifest
   std::optional<VerifyReport> verify;
   std::filesystem::path stage2_fused_path;  // with fused_host
   int fused_ops = 0;
