@@ -142,7 +142,9 @@ double iou(const Detection& a, const Detection& b) {
   const float iy = std::max(0.0f, std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
   const double inter = double(ix) * iy;
   const double ua = double(a.x2 - a.x1) * (a.y2 - a.y1) + double(b.x2 - b.x1) * (b.y2 - b.y1) - inter;
-  return ua > 0 ? inter / ua : 0;
+  if (ua > 0) return inter / ua;
+  // Zero-area boxes (random-weight exports make them): the same box is a match, any other is not.
+  return a.x1 == b.x1 && a.y1 == b.y1 && a.x2 == b.x2 && a.y2 == b.y2 ? 1.0 : 0.0;
 }
 
 void add_drift(DetectionDrift& d, const std::vector<Detection>& ref, const std::vector<Detection>& q, int top,
@@ -206,6 +208,7 @@ QuantReport run_quant(const QuantOptions& o) {
   r.calib_pixels = looks_like_pixels(frame);
 
   OrtOptions oo;  // graph optimizations off: the Q/DQ pairs stay where they were put
+  oo.cpu_arena = false;
   auto s1_float = make_session(bytes_of(s1), oo, "stage1");
   auto s2_sess = make_session(bytes_of(s2), oo, "stage2");
   const auto in1 = session_inputs(s1_float), out1 = session_outputs(s1_float);
@@ -243,19 +246,30 @@ QuantReport run_quant(const QuantOptions& o) {
   r.activations = int64_t(acts.size());
   std::map<std::string, RunningRange> ranges;
   {
-    auto exposed = make_session(bytes_of(expose_tensors(s1, acts)), oo, "stage1 (every activation exposed)");
+    // Min and max are reduced inside the graph: one frame's tensors are never copied out.
+    std::vector<std::string> names;
+    for (const auto& a : acts) {
+      const auto [lo, hi] = range_output_names(a);
+      names.push_back(lo);
+      names.push_back(hi);
+    }
+    auto exposed = make_session(bytes_of(expose_ranges(s1, acts)), oo, "stage1 (activation ranges)");
     Progress progress("quant: ranges", r.frames, Progress::Style::frames);
     for (int64_t i = 0; i < r.frames; ++i) {
       calib.read(i, frame);
       frame_to_input(frame, r.calib_pixels, r.preprocess, s1_inputs[size_t(image)]);
-      const auto outs = run_session(exposed, s1_inputs, acts);
-      for (const auto& t : outs)
-        if (t.spec.dtype == onnx::TensorProto::FLOAT) ranges[t.name()].add(t.as<float>(), size_t(t.numel()));
+      const auto outs = run_session(exposed, s1_inputs, names);
+      for (size_t k = 0; k < acts.size(); ++k) {
+        const float lo = outs[2 * k].as<float>()[0], hi = outs[2 * k + 1].as<float>()[0];
+        ranges[acts[k]].add(&lo, 1);
+        ranges[acts[k]].add(&hi, 1);
+      }
       progress.advance(i + 1);
     }
     progress.finish();
   }
   r.ranges_s = seconds_since(t1);
+  for (const auto& a : acts) r.ranges.push_back({a, ranges[a].lo, ranges[a].hi});
 
   // Every merge inside stage1 whose parts differ in range (one scale for the merged tensor).
   for (const auto& n : s1.graph().node())
@@ -265,11 +279,17 @@ QuantReport run_quant(const QuantOptions& o) {
   // ---- the emulated stage1: Q/DQ on every activation except its outputs (done on the host at --bits)
   QdqPlan plan;
   plan.weights = o.weights;
-  for (const auto& a : acts) {
+  plan.quantize_weights = o.quantize_weights;
+  r.quantize_activations = o.quantize_activations;
+  r.quantize_weights = o.quantize_weights;
+  r.every_tensor = o.every_tensor;
+  const auto points = o.every_tensor ? acts : layer_outputs(s1, acts);
+  for (const auto& a : o.quantize_activations ? points : std::vector<std::string>{}) {
     if (crossing_names.count(a)) continue;
     const auto& rg = ranges[a];
     if (!rg.seen) continue;
     plan.activations[a] = activation_params(rg.lo, rg.hi, 8);
+    r.quantized.push_back(a);
   }
   const QdqResult q = insert_qdq(s1, plan);
   r.activation_pairs = q.activation_pairs;
@@ -406,6 +426,10 @@ json quant_json(const QuantReport& r) {
               {"weights", r.weights == WeightGranularity::per_channel ? "int8 symmetric per output channel"
                                                                       : "int8 symmetric per tensor"},
               {"crossing_bits", r.bits},
+              {"activation_points", !r.quantize_activations ? "off" : r.every_tensor ? "every activation tensor"
+                                     : "fused-layer outputs (not before BatchNormalization, an activation function or "
+                                       "an elementwise op with a constant that is the only reader)"},
+              {"weights_quantized", r.quantize_weights},
               {"activation_tensors", r.activations},
               {"activation_qdq_pairs", r.activation_pairs},
               {"weight_qdq_pairs", r.weight_pairs}}},
@@ -444,6 +468,10 @@ json quant_json(const QuantReport& r) {
                             {"class_flips", r.drift->class_flips},
                             {"rule", "per frame, the top-scoring float detections, each matched to the unused emulated "
                                      "detection of highest IoU; kept when IoU >= 0.5"}};
+  j["activation_ranges"] = json::array();
+  const std::set<std::string> quantized(r.quantized.begin(), r.quantized.end());
+  for (const auto& x : r.ranges)
+    j["activation_ranges"].push_back({{"tensor", x.tensor}, {"min", x.min}, {"max", x.max}, {"qdq", quantized.count(x.tensor) > 0}});
   j["npu_merges"] = json::array();
   for (const auto& m : r.npu_merges) j["npu_merges"].push_back(mixed_json(m));
   return j;
@@ -452,18 +480,24 @@ json quant_json(const QuantReport& r) {
 std::string quant_text(const QuantReport& r) {
   std::string s = fmt::format("quant {} on {} calibration frame(s) of {}\n", r.manifest.string(), r.frames, r.calib.string());
   s += fmt::format("  NOTE: {}\n", quant_caveat());
-  s += fmt::format("  {} activations (Q/DQ pairs: {} activations, {} weights {}), crossing tensors at {} bits\n",
-                   r.activations, r.activation_pairs, r.weight_pairs,
-                   r.weights == WeightGranularity::per_channel ? "per channel" : "per tensor", r.bits);
+  s += fmt::format("  {} activations; Q/DQ pairs: {} activations ({}), {} weights ({}); crossing tensors at {} bits\n",
+                   r.activations, r.activation_pairs,
+                   !r.quantize_activations ? "off" : r.every_tensor ? "every tensor" : "fused-layer outputs",
+                   r.weight_pairs,
+                   !r.quantize_weights ? "off" : r.weights == WeightGranularity::per_channel ? "per channel" : "per tensor",
+                   r.bits);
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : r.crossing) {
     std::string eff;
-    for (const auto& e : c.effect8) eff += fmt::format("{}{} {}", eff.empty() ? "" : ", ", e.output, db_text(e.sqnr_db));
+    for (const auto& e : c.effect8)
+      if (std::isfinite(e.sqnr_db)) eff += fmt::format("{}{} {}", eff.empty() ? "" : ", ", e.output, db_text(e.sqnr_db));
+    if (eff.empty()) eff = "no output changes";
     rows.push_back({c.name, dims_str(c.shape), fmt::format("[{:.3g}, {:.3g}]", c.min, c.max), db_text(c.sqnr8_db),
                     db_text(c.sqnr16_db), std::to_string(c.levels8), eff,
                     c.a16 ? "a16" : "", c.mixed ? fmt::format("{:.0f}x ({})", c.mixed->ratio, c.mixed->node) : ""});
   }
-  s += "crossing tensors (SQNR dB of the tensor alone; 'alone -> outputs': only this tensor at 8 bits)\n";
+  s += "crossing tensors (SQNR dB of the tensor alone; 'alone -> outputs': the outputs that change with only this tensor "
+       "at 8 bits)\n";
   s += format_table({"tensor", "shape", "range", "8-bit", "16-bit", "levels", "alone -> outputs (dB)",
                      fmt::format("<{:g} dB", r.a16_threshold_db), "mixed ranges"},
                     rows);

@@ -32,6 +32,9 @@ struct QuantOptions {
   int64_t max_frames = 0;               // 0: every frame of the calibration set
   double a16_threshold_db = kA16SqnrThresholdDb;
   double mixed_range_ratio = kMixedRangeRatio;
+  bool quantize_activations = true;     // false: weights only (which one hurts?)
+  bool quantize_weights = true;
+  bool every_tensor = false;            // Q/DQ after every activation, not only at fused-layer outputs
   int drift_top = 100;                  // top-scoring float detections compared per frame
   double drift_iou = 0.5;               // IoU that counts as the same detection
 };
@@ -77,12 +80,15 @@ struct QuantReport {
   int bits = 8;
   WeightGranularity weights = WeightGranularity::per_channel;
   int64_t activations = 0, activation_pairs = 0, weight_pairs = 0;
+  bool quantize_activations = true, quantize_weights = true, every_tensor = false;
   double a16_threshold_db = kA16SqnrThresholdDb, mixed_range_ratio = kMixedRangeRatio;
   std::vector<CrossingQuant> crossing;
   std::vector<OutputEffect> outputs;    // whole emulated stage1 -> each model output
   std::optional<DetectionDrift> drift;  // DETR layouts
   std::string layout;
-  std::vector<MixedRange> npu_merges;   // every merge inside stage1 with parts of different ranges
+  std::vector<MixedRange> npu_merges;
+  std::vector<RangePart> ranges;        // every activation's range, in graph order
+  std::vector<std::string> quantized;   // the activations given a Q/DQ pair   // every merge inside stage1 with parts of different ranges
   std::vector<std::string> notes;
   double ranges_s = 0, emulation_s = 0;
 };

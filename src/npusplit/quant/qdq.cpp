@@ -4,6 +4,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <unordered_map>
 #include <unordered_set>
@@ -119,6 +120,134 @@ onnx::ModelProto expose_tensors(const onnx::ModelProto& m, const std::vector<std
     outs.insert(n);
   }
   return c;
+}
+
+std::pair<std::string, std::string> range_output_names(const std::string& t) {
+  return {t + "/npusplit_range/min", t + "/npusplit_range/max"};
+}
+
+onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std::string>& names) {
+  onnx::ModelProto c = m;
+  auto* g = c.mutable_graph();
+  const std::unordered_set<std::string> wanted(names.begin(), names.end());
+  const auto reduce = [](const std::string& op, const std::string& in, const std::string& out) {
+    onnx::NodeProto n;
+    n.set_op_type(op);
+    n.set_name(out);
+    n.add_input(in);
+    n.add_output(out);
+    auto* a = n.add_attribute();  // no axes: every axis, in every opset
+    a->set_name("keepdims");
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(0);
+    return n;
+  };
+  // Each reduction right after its tensor's producer: ONNX Runtime then frees the tensor as
+  // early as the model alone would (reductions at the end would keep every tensor alive).
+  std::vector<onnx::NodeProto> nodes;
+  const auto add_pair = [&](const std::string& t) {
+    const auto [lo, hi] = range_output_names(t);
+    nodes.push_back(reduce("ReduceMin", t, lo));
+    nodes.push_back(reduce("ReduceMax", t, hi));
+  };
+  for (const auto& vi : g->input())
+    if (wanted.count(vi.name())) add_pair(vi.name());
+  for (auto& n : *g->mutable_node()) {
+    std::vector<std::string> outs(n.output().begin(), n.output().end());
+    nodes.push_back(std::move(n));
+    for (const auto& o : outs)
+      if (wanted.count(o)) add_pair(o);
+  }
+  g->clear_node();
+  for (auto& n : nodes) *g->add_node() = std::move(n);
+  for (const auto& t : names) {
+    const auto [lo, hi] = range_output_names(t);
+    for (const auto& out : {lo, hi}) {
+      auto* o = g->add_output();
+      o->set_name(out);
+      o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+      o->mutable_type()->mutable_tensor_type()->mutable_shape();
+    }
+  }
+  return c;
+}
+
+std::vector<std::string> layer_outputs(const onnx::ModelProto& m, const std::vector<std::string>& activations) {
+  const auto& g = m.graph();
+  static const std::set<std::string> unary = {"BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Sigmoid",
+                                              "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu",
+                                              "Softplus", "Mish", "Gelu"};
+  static const std::set<std::string> with_constant = {"Add", "Sub", "Mul", "Div"};
+  std::unordered_set<std::string> consts, outputs, act(activations.begin(), activations.end());
+  for (const auto& t : g.initializer()) consts.insert(t.name());
+  for (const auto& n : g.node())
+    if (n.op_type() == "Constant")
+      for (const auto& o : n.output()) consts.insert(o);
+  for (const auto& o : g.output()) outputs.insert(o.name());
+  std::unordered_map<std::string, std::vector<const onnx::NodeProto*>> readers;
+  for (const auto& n : g.node())
+    for (const auto& i : n.input()) readers[i].push_back(&n);
+  // x * gate(x): SiLU (x * Sigmoid(x), DEIMv2), hard-swish as PicoDet's opset-13 export writes it
+  // (x * Clip(x + 3, 0, 6) / 6) or x * HardSigmoid(x): one activation function of the DFC, so
+  // neither x nor the gate's inner tensors are stored.
+  const auto elementwise_step = [&](const onnx::NodeProto& n, const std::string& in) {
+    if (n.output_size() != 1 || n.input_size() == 0 || n.input(0) != in) {
+      if (!(with_constant.count(n.op_type()) && n.input_size() == 2 && n.input(1) == in && consts.count(n.input(0))))
+        return false;
+    }
+    if (unary.count(n.op_type())) return true;
+    if (with_constant.count(n.op_type()) && n.input_size() == 2) {
+      const std::string& other = n.input(0) == in ? n.input(1) : n.input(0);
+      return consts.count(other) > 0;
+    }
+    return false;
+  };
+  std::unordered_set<std::string> gated;
+  for (const auto& t : activations) {
+    const auto& r = readers[t];
+    if (outputs.count(t) || r.size() != 2) continue;
+    for (int gi = 0; gi < 2; ++gi) {
+      const auto* step = r[size_t(gi)];
+      const auto& mul = *r[size_t(1 - gi)];
+      if (mul.op_type() != "Mul" || mul.input_size() != 2) continue;
+      std::vector<std::string> chain;
+      std::string cur = t;
+      for (int len = 0; len < 4 && step && elementwise_step(*step, cur); ++len) {
+        cur = step->output(0);
+        chain.push_back(cur);
+        if (outputs.count(cur)) break;
+        const auto& next = readers[cur];
+        const bool into_mul = next.size() == 1 && next[0] == &mul;
+        if (into_mul) break;
+        step = next.size() == 1 ? next[0] : nullptr;
+      }
+      if (chain.empty() || outputs.count(cur)) continue;
+      const bool closes = (mul.input(0) == t && mul.input(1) == cur) || (mul.input(1) == t && mul.input(0) == cur);
+      if (!closes || readers[cur].size() != 1) continue;
+      gated.insert(t);
+      for (const auto& c : chain) gated.insert(c);
+    }
+  }
+  std::vector<std::string> keep;
+  for (const auto& t : activations) {
+    const auto& r = readers[t];
+    if (gated.count(t)) continue;
+    bool fused = !outputs.count(t) && r.size() == 1;
+    if (fused) {
+      const auto& n = *r.front();
+      if (unary.count(n.op_type())) {
+        // PRelu/Clip/BN parameters are constants; the activation is the data input.
+        fused = n.input(0) == t;
+      } else if (with_constant.count(n.op_type()) && n.input_size() == 2) {
+        const std::string& other = n.input(0) == t ? n.input(1) : n.input(0);
+        fused = consts.count(other) > 0 && !act.count(other);
+      } else {
+        fused = false;
+      }
+    }
+    if (!fused) keep.push_back(t);
+  }
+  return keep;
 }
 
 QdqResult insert_qdq(const onnx::ModelProto& m, const QdqPlan& plan) {

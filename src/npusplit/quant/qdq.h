@@ -21,6 +21,17 @@ std::vector<std::string> activation_tensors(const onnx::ModelProto& m);
 // A copy of M whose outputs are its own plus NAMES (float, shapes from M's value_info where known).
 onnx::ModelProto expose_tensors(const onnx::ModelProto& m, const std::vector<std::string>& names);
 
+// A copy of M that outputs, for each of NAMES, its min and max over the whole tensor (ReduceMin /
+// ReduceMax inside the graph, named range_output_names()): ranges without holding the tensors.
+onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std::string>& names);
+std::pair<std::string, std::string> range_output_names(const std::string& tensor);
+
+// The activations the NPU stores at its own precision: each activation, except those whose
+// only reader is an op the DFC fuses into the layer before it (BatchNormalization, an
+// activation function, an elementwise op with a constant: bias, scale), so Conv -> BN -> Relu
+// is quantized once, after the Relu. Graph outputs are always kept.
+std::vector<std::string> layer_outputs(const onnx::ModelProto& m, const std::vector<std::string>& activations);
+
 enum class WeightGranularity { per_channel, per_tensor };
 
 struct QdqPlan {
