@@ -2,6 +2,8 @@
 // format spec, preprocessing equal to run's, Q/DQ in ONNX Runtime against the closed-form
 // quantization error, the report on a split, the bundle's content and Python syntax, bad input.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -474,4 +476,113 @@ TEST(QuantReal, PicodetLayoutSplitCalibQuant) {
     EXPECT_GT(c.sqnr8_db, 10.0) << c.name;  // trained weights: far from noise
   }
   for (const auto& x : r.quant->outputs) EXPECT_GT(x.sqnr_db, 5.0) << x.output;
+}
+
+TEST(Quantize, QdqGoesAfterTheFusedLayerNotBetweenItsOps) {
+  // conv -> BN -> Relu: one layer on the NPU, one quantization point (after the Relu).
+  // a -> Sigmoid -> Mul(a, .): SiLU, one activation; b -> Add 3 -> Clip -> Mul(b, .) -> Div 6: hard-swish.
+  ModelBuilder b(17);
+  const auto x = b.input("x", {1, 2, 4, 4});
+  const auto conv = b.node("Conv", "conv", {x, b.random_weight("w", {2, 2, 1, 1})});
+  const auto bn = b.node("BatchNormalization", "bn",
+                         {conv, b.weight("s", {2}, {1, 1}), b.weight("bb", {2}, {0, 0}), b.weight("m", {2}, {0, 0}),
+                          b.weight("v", {2}, {1, 1})});
+  const auto relu = b.node("Relu", "relu", {bn});
+  const auto sig = b.node("Sigmoid", "sig", {relu});
+  const auto silu = b.node("Mul", "silu", {relu, sig});
+  const auto add3 = b.node("Add", "add3", {silu, b.scalar("three", 3.0f)});
+  const auto clip = b.node("Clip", "clip", {add3, b.scalar("lo", 0.0f), b.scalar("hi", 6.0f)});
+  const auto mul = b.node("Mul", "hs_mul", {silu, clip});
+  const auto hs = b.node("Div", "hs_div", {mul, b.scalar("six", 6.0f)});
+  const auto two = b.node("Add", "residual", {hs, x});  // two activations: a layer of its own
+  b.output(two, {1, 2, 4, 4});
+  const auto m = b.build();
+  const auto acts = activation_tensors(m);
+  EXPECT_EQ(acts.size(), 11u);
+  const auto pts = layer_outputs(m, acts);
+  // silu's output feeds only the hard-swish (an activation function of the layer): not stored either.
+  EXPECT_EQ(pts, (std::vector<std::string>{x, hs, two})) << fmt::format("{}", fmt::join(pts, " "));
+  // The same model with every tensor quantized would store all 11.
+  (void)silu;
+}
+
+namespace {
+
+// A hand-made split: stage1 = x -> two convs (weights 1 and W) -> Concat (axis 1) and a third conv
+// alone; stage2 = Identity of each. The manifest names both, with the preprocessing.
+fs::path concat_split(const fs::path& d, float w) {
+  ModelBuilder b(17);
+  const auto x = b.input("images", {1, 3, 8, 8});
+  const auto c1 = b.node("Conv", "small", {x, b.weight("w1", {1, 3, 1, 1}, {1.0f / 765, 1.0f / 765, 1.0f / 765})});
+  const auto c2 = b.node("Conv", "large", {x, b.weight("w2", {1, 3, 1, 1}, {w, w, w})});
+  const auto cat = b.node("Concat", "merge", {c1, c2}, {Attr::of("axis", int64_t(1))});
+  b.model().mutable_graph()->mutable_node(2)->set_output(0, "hailo_stage1_feat_0");
+  const auto c3 = b.node("Conv", "alone", {x, b.weight("w3", {1, 3, 1, 1}, {0.001f, 0.001f, 0.001f})});
+  b.model().mutable_graph()->mutable_node(3)->set_output(0, "hailo_stage1_feat_1");
+  (void)cat;
+  (void)c3;
+  b.output("hailo_stage1_feat_0", {1, 2, 8, 8});
+  b.output("hailo_stage1_feat_1", {1, 1, 8, 8});
+  save_model(b.build(), d / "t_stage1.onnx");
+  ModelBuilder s(17);
+  const auto i0 = s.input("hailo_stage1_feat_0", {1, 2, 8, 8});
+  const auto i1 = s.input("hailo_stage1_feat_1", {1, 1, 8, 8});
+  s.model().mutable_graph()->add_node();
+  auto* n0 = s.model().mutable_graph()->mutable_node(0);
+  n0->set_op_type("Identity"), n0->set_name("id0"), n0->add_input(i0), n0->add_output("out0");
+  auto* n1 = s.model().mutable_graph()->add_node();
+  n1->set_op_type("Identity"), n1->set_name("id1"), n1->add_input(i1), n1->add_output("out1");
+  s.output("out0", {1, 2, 8, 8});
+  s.output("out1", {1, 1, 8, 8});
+  save_model(s.build(), d / "t_stage2.onnx");
+  PreprocessRecord pre;
+  pre.input = "images";
+  pre.width = pre.height = 8;
+  const json man = {{"schema", "npusplit.split/1"},
+                    {"stage1", {{"file", "t_stage1.onnx"}}},
+                    {"stage2", {{"file", "t_stage2.onnx"}}},
+                    {"preprocess", preprocess_json(pre)}};
+  write_file_atomic(d / "t_split.json", man.dump());
+  // Two frames of pixels 0..255 (a gradient and its reverse).
+  std::string bytes = npy_header_f32({2, 8, 8, 3});
+  for (int f = 0; f < 2; ++f)
+    for (int i = 0; i < 8 * 8 * 3; ++i) {
+      const float v = std::floor(float(f ? 191 - i : i) * 255.0f / 191.0f);
+      bytes.append(reinterpret_cast<const char*>(&v), 4);
+    }
+  write_file_atomic(d / "t_calib.npy", bytes);
+  return d / "t_split.json";
+}
+
+}  // namespace
+
+TEST(QuantFlow, AConcatOfDifferentRangesIsFlaggedAndOneOfLikeRangesIsNot) {
+  for (float w : {1000.0f / 765, 1.0f / 765}) {
+    const auto d = temp_dir(w > 0.1f ? "quant_mixed" : "quant_unmixed");
+    QuantOptions o;
+    o.manifest = concat_split(d, w);
+    o.calib = d / "t_calib.npy";
+    const auto r = run_quant(o);
+    ASSERT_EQ(r.crossing.size(), 2u);
+    EXPECT_TRUE(r.calib_pixels);
+    const auto& cat = r.crossing[0];
+    if (w > 0.1f) {
+      ASSERT_TRUE(cat.mixed) << "parts [0,1] and [0,1000] in one tensor";
+      EXPECT_EQ(cat.mixed->node, "merge");
+      EXPECT_NEAR(cat.mixed->ratio, 1000.0, 1.0);
+      // The small part lands on a handful of levels; the SQNR of the tensor as a whole stays
+      // high (the large part dominates it): the flag, not the SQNR, tells.
+      EXPECT_EQ(r.npu_merges.size(), 1u);
+      const json j = quant_json(r);
+      EXPECT_TRUE(j["crossing"][0].contains("mixed_range"));
+      EXPECT_NE(j["crossing"][0]["mixed_range"]["fix"].get<std::string>().find("a16_w16"), std::string::npos);
+    } else {
+      EXPECT_FALSE(cat.mixed);
+      EXPECT_TRUE(r.npu_merges.empty());
+    }
+    // Each crossing tensor alone changes only its own output.
+    EXPECT_FALSE(std::isfinite(cat.effect8[1].sqnr_db));
+    EXPECT_TRUE(std::isfinite(cat.effect8[0].sqnr_db) || cat.sqnr8_db == INFINITY);
+    EXPECT_GE(cat.sqnr16_db - cat.sqnr8_db, 40.0);
+  }
 }
