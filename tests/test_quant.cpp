@@ -14,6 +14,7 @@
 
 #include "npusplit/app/demo_model.h"
 #include "npusplit/app/split.h"
+#include "npusplit/base/sha256.h"
 #include "npusplit/bundle/dfc_bundle.h"
 #include "npusplit/bundle/split_calib.h"
 #include "npusplit/calib/calib_set.h"
@@ -403,6 +404,14 @@ TEST(QuantFlow, RunReadsThePreprocessingFromTheManifest) {
   r = run_cli("run --manifest '" + d.manifest.string() + "' '" + d.images[0] + "' -o '" + (d.dir / "res2").string() + "'",
               "run_manifest2");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("mean 0.1,0.2,0.3"), std::string::npos) << r.err;
+  // An option given overrides the record.
+  r = run_cli("run --manifest '" + d.manifest.string() + "' --mean 0,0,0 '" + d.images[0] + "' -o '" +
+                  (d.dir / "res3").string() + "'",
+              "run_manifest3");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("mean 0,0,0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("with the options given"), std::string::npos) << r.err;
 }
 
 TEST(QuantFlow, BadInputIsOneLineAndNoPartialNpy) {
@@ -539,8 +548,8 @@ fs::path concat_split(const fs::path& d, float w) {
   pre.input = "images";
   pre.width = pre.height = 8;
   const json man = {{"schema", "npusplit.split/1"},
-                    {"stage1", {{"file", "t_stage1.onnx"}}},
-                    {"stage2", {{"file", "t_stage2.onnx"}}},
+                    {"stage1", {{"file", "t_stage1.onnx"}, {"sha256", sha256_file(d / "t_stage1.onnx")}}},
+                    {"stage2", {{"file", "t_stage2.onnx"}, {"sha256", sha256_file(d / "t_stage2.onnx")}}},
                     {"preprocess", preprocess_json(pre)}};
   write_file_atomic(d / "t_split.json", man.dump());
   // Two frames of pixels 0..255 (a gradient and its reverse).

@@ -356,9 +356,7 @@ void add_run(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--out", out_dir, "output folder")->capture_default_str();
   cmd->add_option("--labels", labels_file, "class names, one per line (default: COCO-80)");
   static PreprocessArgs pre;
-  static std::string manifest;
-  cmd->add_option("--manifest", manifest, "the split manifest: stages and preprocessing (default: the one beside --stage1)");
-  add_preprocess_options(cmd, pre);
+  add_preprocess_options(cmd, pre);  // overrides of the manifest's record (--manifest, or the one beside --stage1)
   cmd->add_option("--max-frames", ro.max_frames, "videos and cameras: stop after N frames (0: every frame; cameras: 100)")
       ->check(at_least(0));
   cmd->add_flag("--frames-as-png", ro.frames_as_png, "videos: one annotated PNG per frame instead of an annotated video");
@@ -373,8 +371,7 @@ void add_run(CLI::App& app, int& exit_code) {
     if (!labels_file.empty()) ro.decode.class_names = load_labels(labels_file);
     ro.out_dir = out_dir;
     ro.detections = detections == "jsonl" ? DetectionsWriter::Format::jsonl : DetectionsWriter::Format::json;
-    if (!manifest.empty() && !ma.model.empty()) fail("--manifest describes a split: it does not go with --model");
-    ro.preprocess = run_preprocess(manifest, ma.stage1, ma.stage2, !ma.hef.empty(), pre, as_json);
+    ro.preprocess = run_preprocess(ma.manifest, ma.stage1, pre, as_json);
     Built b = build_pipeline(ma, false);
     TwoStagePipeline& p = *b.pipeline;
     ro.model_label = b.what;

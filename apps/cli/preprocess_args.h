@@ -52,22 +52,17 @@ inline PreprocessOverrides preprocess_overrides(const PreprocessArgs& a) {
   return o;
 }
 
-// `run`: the manifest (MANIFEST, or the one `split` wrote beside STAGE1) fills the stages not
-// given and the preprocessing; the options given override it. Says on stderr where it came from
-// unless QUIET.
-inline PreprocessOptions run_preprocess(const std::string& manifest, std::string& stage1, std::string& stage2,
-                                        bool uses_hef, const PreprocessArgs& a, bool quiet) {
+// `run`: the preprocessing the manifest (MANIFEST, or the one `split` wrote beside STAGE1)
+// records, with the options given on top. Says on stderr where it came from unless QUIET.
+inline PreprocessOptions run_preprocess(const std::string& manifest, const std::string& stage1,
+                                        const PreprocessArgs& a, bool quiet) {
   namespace fs = std::filesystem;
   const PreprocessOverrides given = preprocess_overrides(a);
   std::optional<fs::path> path;
   if (!manifest.empty()) path = fs::path(manifest);
   else if (!stage1.empty()) path = manifest_beside_stage1(stage1);
   if (!path) return apply_overrides(PreprocessOptions{}, given);
-  const auto j = load_split_manifest(*path);
-  const fs::path dir = path->parent_path();
-  if (stage1.empty() && !uses_hef) stage1 = (dir / j["stage1"]["file"].get<std::string>()).string();
-  if (stage2.empty()) stage2 = (dir / j["stage2"]["file"].get<std::string>()).string();
-  const PreprocessRecord rec = manifest_preprocess(j, *path);
+  const PreprocessRecord rec = manifest_preprocess(load_split_manifest(*path), *path);
   const PreprocessOptions o = apply_overrides(rec.options, given);
   if (!quiet)
     std::cerr << "npusplit: preprocess " << preprocess_text(o) << " (from " << path->string()

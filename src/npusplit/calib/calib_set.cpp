@@ -10,6 +10,7 @@
 #include <numeric>
 #include <random>
 
+#include "npusplit/base/fd_io.h"
 #include "npusplit/calib/npy.h"
 #include "npusplit/error.h"
 #include "npusplit/io/atomic_output.h"
@@ -30,16 +31,6 @@ std::vector<int64_t> evenly_spaced_frames(int64_t frames, int64_t k) {
 }
 
 namespace {
-
-bool write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  for (size_t done = 0; done < size;) {
-    const ssize_t n = ::write(fd, p + done, size - done);
-    if (n <= 0) return false;
-    done += size_t(n);
-  }
-  return true;
-}
 
 struct Source {
   MediaInput in;
@@ -131,7 +122,7 @@ CalibResult write_calibration_set(const CalibOptions& o) {
     const cv::Mat resized = resize_for_model(bgr, W, H, o.preprocess.options, tr);
     pixels_to_nhwc(resized, o.preprocess.options, o.raw_pixels, buf.data());
     for (float v : buf) lo = std::min(lo, v), hi = std::max(hi, v);
-    if (!write_all(fd, buf.data(), buf.size() * sizeof(float))) return false;
+    if (!write_all(fd, reinterpret_cast<const char*>(buf.data()), buf.size() * sizeof(float))) return false;
     ++written;
     progress.advance(written);
     return true;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "npusplit/error.h"
+#include "npusplit/io/split_manifest.h"
 
 namespace npusplit {
 
@@ -198,26 +199,7 @@ PreprocessRecord preprocess_from_json(const json& j, const std::string& what) {
   return r;
 }
 
-json load_split_manifest(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail("{}: no such file", path.string());
-  if (!fs::is_regular_file(path, ec)) fail("{}: not a regular file", path.string());
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  json j;
-  try {
-    j = json::parse(ss.str());
-  } catch (const json::exception&) {
-    fail("{}: not a JSON file (expected a split manifest, <stem>_split.json)", path.string());
-  }
-  if (!j.is_object() || j.value("schema", std::string()) != "npusplit.split/1")
-    fail("{}: not a split manifest (schema npusplit.split/1)", path.string());
-  for (const char* k : {"stage1", "stage2"})
-    if (!j.contains(k) || !j[k].is_object() || !j[k].contains("file") || !j[k]["file"].is_string())
-      fail("{}: the manifest has no {}.file", path.string(), k);
-  return j;
-}
+json load_split_manifest(const fs::path& path) { return read_split_manifest(path).doc; }
 
 std::optional<fs::path> manifest_beside_stage1(const fs::path& stage1) {
   const std::string name = stage1.filename().string();

@@ -45,7 +45,8 @@ nlohmann::json preprocess_json(const PreprocessRecord& r);
 PreprocessRecord preprocess_from_json(const nlohmann::json& j, const std::string& what);
 std::string preprocess_text(const PreprocessOptions& o);  // "RGB, plain resize, /255, mean ..., std ..."
 
-// A split manifest (npusplit.split/1), read and checked; a one-line Error otherwise.
+// A split manifest, read and checked by io/split_manifest.h (stage files beside it, their
+// SHA-256); a one-line Error otherwise.
 nlohmann::json load_split_manifest(const std::filesystem::path& path);
 // The manifest `split` wrote beside STAGE1 (<stem>_split.json naming that file), if any.
 std::optional<std::filesystem::path> manifest_beside_stage1(const std::filesystem::path& stage1);

@@ -16,6 +16,7 @@
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
+#include "npusplit/io/split_manifest.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/runtime/stage.h"
 #include "npusplit/report/format.h"
@@ -183,17 +184,11 @@ QuantReport run_quant(const QuantOptions& o) {
   r.weights = o.weights;
   r.a16_threshold_db = o.a16_threshold_db;
   r.mixed_range_ratio = o.mixed_range_ratio;
-  const json man = load_split_manifest(o.manifest);
-  const fs::path dir = o.manifest.parent_path();
-  r.stage1 = dir / man["stage1"]["file"].get<std::string>();
-  r.stage2 = dir / man["stage2"]["file"].get<std::string>();
-  for (const auto& [key, p] : {std::pair{"stage1", r.stage1}, std::pair{"stage2", r.stage2}}) {
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) fail("{}: {} of {} is missing", p.string(), key, o.manifest.string());
-    if (man[key].contains("sha256") && man[key]["sha256"].is_string() &&
-        sha256_file(p) != man[key]["sha256"].get<std::string>())
-      fail("{}: not the {} this manifest was written with (its SHA-256 differs): split again", p.string(), key);
-  }
+  // Stage files beside the manifest, each matching its recorded SHA-256 (io/split_manifest.h).
+  const SplitManifest sm = read_split_manifest(o.manifest);
+  const json& man = sm.doc;
+  r.stage1 = sm.stage1;
+  r.stage2 = sm.stage2;
   const onnx::ModelProto s1 = load_model(r.stage1), s2 = load_model(r.stage2);
   r.preprocess = manifest_preprocess(man, o.manifest);
   if (r.preprocess.width <= 0) r.preprocess = detect_preprocess(s1, {});
