@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 
 #include "npusplit/app/demo_model.h"
 #include "npusplit/app/split.h"
@@ -24,6 +25,7 @@
 #include "npusplit/io/atomic_output.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/ir/builder.h"
+#include "npusplit/media/inputs.h"
 #include "npusplit/quant/emulate.h"
 #include "npusplit/quant/qdq.h"
 #include "npusplit/quant/quantize.h"
@@ -594,4 +596,46 @@ TEST(QuantFlow, AConcatOfDifferentRangesIsFlaggedAndOneOfLikeRangesIsNot) {
     EXPECT_TRUE(std::isfinite(cat.effect8[0].sqnr_db) || cat.sqnr8_db == INFINITY);
     EXPECT_GE(cat.sqnr16_db - cat.sqnr8_db, 40.0);
   }
+}
+
+TEST(Calib, VideosGiveEvenlySpacedFramesImagesTheRest) {
+  EXPECT_EQ(evenly_spaced_frames(20, 5), (std::vector<int64_t>{2, 6, 10, 14, 18}));
+  EXPECT_EQ(evenly_spaced_frames(3, 10), (std::vector<int64_t>{0, 1, 2}));
+  const auto d = temp_dir("calib_video");
+  const auto video = d / "clip.avi";
+  {
+    cv::VideoWriter w(video.string(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25, cv::Size(64, 48));
+    ASSERT_TRUE(w.isOpened()) << "OpenCV cannot write MJPEG here";
+    for (int f = 0; f < 20; ++f) w.write(cv::Mat(48, 64, CV_8UC3, cv::Scalar(f * 12, 255 - f * 12, 128)));
+  }
+  for (int i = 0; i < 2; ++i) cv::imwrite((d / ("img" + std::to_string(i) + ".png")).string(), draw_demo_picture(64));
+  CalibOptions o;
+  o.inputs = {(d / "img0.png").string(), (d / "img1.png").string(), video.string()};
+  o.preprocess.width = 32;
+  o.preprocess.height = 24;
+  o.count = 6;
+  o.out = d / "c.npy";
+  const auto r = write_calibration_set(o);
+  EXPECT_EQ(r.available, 22);
+  EXPECT_EQ(r.shape[0], 6);
+  EXPECT_EQ(r.video_frames, 5);  // round(6 * 20 / 22)
+  EXPECT_EQ(r.images, 1);
+  // The video frames are 2, 6, 10, 14, 18, decoded and preprocessed as run does.
+  const auto v = npy_floats(o.out);
+  MediaInput in;
+  in.spec = video.string();
+  in.path = video;
+  in.kind = MediaKind::video;
+  FrameSource src(in);
+  cv::Mat bgr;
+  std::vector<float> want(32 * 24 * 3);
+  size_t k = 0;
+  for (int64_t f = 0; src.next(bgr); ++f) {
+    if (k >= 5 || f != evenly_spaced_frames(20, 5)[k]) continue;
+    ImageTransform tr;
+    pixels_to_nhwc(resize_for_model(bgr, 32, 24, o.preprocess.options, tr), o.preprocess.options, true, want.data());
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), v.begin() + long((1 + k) * want.size()))) << "frame " << f;
+    ++k;
+  }
+  EXPECT_EQ(k, 5u);
 }
