@@ -5,8 +5,10 @@
 
 #include "args.h"
 #include "commands.h"
+#include "preprocess_args.h"
 #include "npusplit/app/analyze.h"
 #include "npusplit/app/split.h"
+#include "npusplit/bundle/split_calib.h"
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/check_report.h"
@@ -102,9 +104,18 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--fused-tolerance", o.fused_tolerance, "with --fused-host --verify: max abs diff allowed")
       ->capture_default_str();
   cmd->add_flag("--json", as_json, "print the manifest");
+  static PreprocessArgs pre;
+  add_preprocess_options(cmd, pre);
+  static std::vector<std::string> calib;
+  static int64_t calib_count = 0;
+  cmd->add_option("--calib", calib, "images/videos/folders: also write the calibration set, the 8-bit emulation "
+                                    "(`quant`) and the DFC bundle (.alls, _dfc.py) beside the stages");
+  cmd->add_option("--calib-count", calib_count, "with --calib: frames in the calibration set (default: all, at most 1024)")
+      ->check(at_least(1));
   cmd->callback([&] {
     o.model = model;
     o.out_dir = out;
+    o.preprocess = preprocess_overrides(pre);
     if (cut != "auto") o.cut = split_commas({cut});
     o.input_shapes = parse_input_shapes(shapes);
     o.verify_images = images;
@@ -114,6 +125,18 @@ void add_split(CLI::App& app, int& exit_code) {
     auto r = split_model(o);
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << split_text(r);
+    if (!calib.empty()) {
+      SplitCalibOptions co;
+      co.manifest = r.manifest_path;
+      co.images = calib;
+      co.count = calib_count;
+      const auto cr = calib_quant_bundle(co);
+      if (cr.calib) {
+        for (const auto& sk : cr.calib->skipped) std::cerr << "npusplit: error: " << sk << " (skipped)\n";
+        for (const auto& w : cr.calib->warnings) std::cerr << "npusplit: warning: " << w << "\n";
+      }
+      if (!as_json) std::cout << split_calib_text(cr);
+    }
     exit_code = (r.verify && !r.verify->ok) || (r.verify_fused && !r.verify_fused->ok) ? 1 : 0;
   });
 }

@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "preprocess_args.h"
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/tensor_info.h"
@@ -62,7 +63,8 @@ void add_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--threshold", ro.decode.threshold, "minimum score")->capture_default_str()->check(in_unit_interval());
   cmd->add_option("-o,--out", out_dir, "output folder")->capture_default_str();
   cmd->add_option("--labels", labels_file, "class names, one per line (default: COCO-80)");
-  cmd->add_flag("--letterbox", ro.preprocess.letterbox, "letterbox instead of a plain resize (DEIMv2 uses a plain resize)");
+  static PreprocessArgs pre;
+  add_preprocess_options(cmd, pre);  // overrides of the manifest's record (--manifest, or the one beside --stage1)
   cmd->add_option("--max-frames", ro.max_frames, "videos and cameras: stop after N frames (0: every frame; cameras: 100)")
       ->check(at_least(0));
   cmd->add_flag("--frames-as-png", ro.frames_as_png, "videos: one annotated PNG per frame instead of an annotated video");
@@ -77,6 +79,7 @@ void add_run(CLI::App& app, int& exit_code) {
     if (!labels_file.empty()) ro.decode.class_names = load_labels(labels_file);
     ro.out_dir = out_dir;
     ro.detections = detections == "jsonl" ? DetectionsWriter::Format::jsonl : DetectionsWriter::Format::json;
+    ro.preprocess = run_preprocess(ma.manifest, ma.stage1, pre, as_json);
     Built b = build_pipeline(ma, false);
     TwoStagePipeline& p = *b.pipeline;
     ro.model_label = b.what;

@@ -15,5 +15,7 @@ void add_bench(CLI::App& app, int& exit_code);
 void add_demo(CLI::App& app, int& exit_code);
 void add_rules(CLI::App& app, int& exit_code);
 void add_repro(CLI::App& app, int& exit_code);
+void add_calib(CLI::App& app, int& exit_code);  // cmd_calib.cpp
+void add_quant(CLI::App& app, int& exit_code);  // cmd_quant.cpp
 
 }  // namespace npusplit::cli

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   npusplit::cli::add_demo(app, exit_code);
   npusplit::cli::add_rules(app, exit_code);
   npusplit::cli::add_repro(app, exit_code);
+  npusplit::cli::add_calib(app, exit_code);
+  npusplit::cli::add_quant(app, exit_code);
   if (const auto unknown = npusplit::cli::unknown_command(app, argc, argv); !unknown.empty()) {
     std::cerr << "npusplit: error: " << unknown << "\n";
     return 2;

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "npusplit/base/checked_math.h"
+#include "npusplit/detect/preprocess_record.h"
 #include "npusplit/error.h"
 #include "npusplit/host/fuse_msda.h"
 #include "npusplit/io/atomic_output.h"
@@ -277,6 +278,7 @@ SplitResult split_model(const SplitOptions& o) {
   // One set: both stages (and the fused stage2), then the manifest that names them with their
   // hashes. An interrupted split leaves the previous set; a reader can tell a stage that does not
   // belong to its manifest.
+  r.preprocess = detect_preprocess(r.stages.stage1, o.preprocess);
   OutputSet files;
   r.stage1_sha256 = files.add_model(r.stage1_path, r.stages.stage1);
   r.stage2_sha256 = files.add_model(r.stage2_path, r.stages.stage2);

@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -39,12 +40,8 @@ cv::Mat read_image(const std::string& path) {
   return img;
 }
 
-ImageTransform image_to_tensor(const cv::Mat& bgr, HostTensor& t, const PreprocessOptions& o) {
-  const auto& d = t.spec.dims;
-  if (d.size() != 4 || d[0] != 1 || d[1] != 3 || t.spec.dtype != onnx::TensorProto::FLOAT)
-    fail("input '{}' is not a float [1,3,H,W] image tensor", t.name());
-  const int H = static_cast<int>(d[2]), W = static_cast<int>(d[3]);
-  ImageTransform tr;
+cv::Mat resize_for_model(const cv::Mat& bgr, int W, int H, const PreprocessOptions& o, ImageTransform& tr) {
+  tr = ImageTransform{};
   tr.src_w = bgr.cols;
   tr.src_h = bgr.rows;
   tr.dst_w = W;
@@ -65,18 +62,53 @@ ImageTransform image_to_tensor(const cv::Mat& bgr, HostTensor& t, const Preproce
     tr.scale_x = float(W) / bgr.cols;
     tr.scale_y = float(H) / bgr.rows;
   }
+  return resized;
+}
+
+namespace {
+// The one per-pixel formula both layouts use: model channel C of pixel PX.
+struct PixelMap {
+  std::array<int, 3> src{};   // OpenCV (BGR) channel for each model channel
+  std::array<float, 3> mean{}, stdv{};
+  float scale = 255.0f;
+  bool raw = false;
+  PixelMap(const PreprocessOptions& o, bool raw_pixels) : scale(o.scale), raw(raw_pixels) {
+    for (int c = 0; c < 3; ++c) src[size_t(c)] = o.bgr ? c : 2 - c;
+    mean = o.mean.value_or(std::array<float, 3>{0, 0, 0});
+    stdv = o.std.value_or(std::array<float, 3>{1, 1, 1});
+  }
+  float operator()(const cv::Vec3b& px, int c) const {
+    const float p = px[src[size_t(c)]];
+    if (raw) return p;
+    return (p / scale - mean[size_t(c)]) / stdv[size_t(c)];
+  }
+};
+}  // namespace
+
+void pixels_to_nhwc(const cv::Mat& resized, const PreprocessOptions& o, bool raw_pixels, float* out) {
+  const PixelMap map(o, raw_pixels);
+  for (int y = 0; y < resized.rows; ++y) {
+    const auto* row = resized.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < resized.cols; ++x)
+      for (int c = 0; c < 3; ++c) *out++ = map(row[x], c);
+  }
+}
+
+ImageTransform image_to_tensor(const cv::Mat& bgr, HostTensor& t, const PreprocessOptions& o) {
+  const auto& d = t.spec.dims;
+  if (d.size() != 4 || d[0] != 1 || d[1] != 3 || t.spec.dtype != onnx::TensorProto::FLOAT)
+    fail("input '{}' is not a float [1,3,H,W] image tensor", t.name());
+  if (!(o.scale > 0) || !std::isfinite(o.scale)) fail("preprocess scale must be a positive number, got {}", o.scale);
+  const int H = static_cast<int>(d[2]), W = static_cast<int>(d[3]);
+  ImageTransform tr;
+  const cv::Mat resized = resize_for_model(bgr, W, H, o, tr);
   float* out = t.as<float>();
   const size_t plane = size_t(H) * W;
-  const std::array<float, 3> mean = o.mean.value_or(std::array<float, 3>{0, 0, 0});
-  const std::array<float, 3> stdv = o.std.value_or(std::array<float, 3>{1, 1, 1});
+  const PixelMap map(o, false);
   for (int y = 0; y < H; ++y) {
     const auto* row = resized.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < W; ++x) {
-      for (int c = 0; c < 3; ++c) {  // c is the RGB channel; OpenCV stores BGR
-        const float v = row[x][2 - c] / 255.0f;
-        out[c * plane + size_t(y) * W + x] = (v - mean[c]) / stdv[c];
-      }
-    }
+    for (int x = 0; x < W; ++x)
+      for (int c = 0; c < 3; ++c) out[c * plane + size_t(y) * W + x] = map(row[x], c);
   }
   return tr;
 }

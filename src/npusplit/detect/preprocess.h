@@ -1,6 +1,8 @@
 #pragma once
 // Image -> model input tensor, as DETR-family deployments feed them: resize to the input size
-// (plain stretch as DEIMv2 does, or letterbox), BGR -> RGB, /255, optional mean/std, NCHW.
+// (plain stretch as DEIMv2 does, or letterbox), BGR -> RGB (or kept BGR), /scale (255), optional
+// mean/std, NCHW (run) or NHWC (the calibration set). The split manifest records these options
+// (detect/preprocess_record.h), so `run` and `calib` preprocess alike.
 #include <opencv2/core.hpp>
 
 #include <array>
@@ -13,7 +15,9 @@ namespace npusplit {
 
 struct PreprocessOptions {
   bool letterbox = false;
-  std::optional<std::array<float, 3>> mean, std;  // applied after /255, RGB order
+  bool bgr = false;                                // the model takes BGR (default RGB)
+  float scale = 255.0f;                            // pixel value / scale
+  std::optional<std::array<float, 3>> mean, std;  // applied after /scale, in the model's channel order
 };
 
 // How a box in model-input pixels maps back to the original image.
@@ -27,5 +31,12 @@ struct ImageTransform {
 cv::Mat read_image(const std::string& path);  // throws npusplit::Error when unreadable
 // Fills TENSOR (float, [1,3,H,W]) from a BGR image.
 ImageTransform image_to_tensor(const cv::Mat& bgr, HostTensor& tensor, const PreprocessOptions& o = {});
+
+// What a frame becomes before the per-pixel arithmetic: the image resized (stretch or letterbox)
+// to W x H, 8-bit BGR, and how boxes map back.
+cv::Mat resize_for_model(const cv::Mat& bgr, int W, int H, const PreprocessOptions& o, ImageTransform& tr);
+// OUT (H*W*3 floats, NHWC, the model's channel order) from a resize_for_model() result: the model's
+// input values, or with RAW_PIXELS the 0-255 pixel values a HEF with a normalization layer takes.
+void pixels_to_nhwc(const cv::Mat& resized, const PreprocessOptions& o, bool raw_pixels, float* out);
 
 }  // namespace npusplit

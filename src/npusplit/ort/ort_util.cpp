@@ -35,6 +35,7 @@ Ort::SessionOptions make_session_options(const OrtOptions& o) {
   so.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
   if (o.disable_prepacking) so.AddConfigEntry("session.disable_prepacking", "1");
   if (!o.allow_spinning) so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+  if (!o.cpu_arena) so.DisableCpuMemArena();
   add_host_ops(so);  // so that fused stage2 files (split --fused-host) load and verify too
   return so;
 }

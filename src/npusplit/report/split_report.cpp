@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "npusplit/base/checked_math.h"
+#include "npusplit/detect/preprocess_record.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/format.h"
 #include "npusplit/rules/parser_log.h"
@@ -99,6 +100,7 @@ json split_manifest(const SplitResult& r, const SplitOptions& o) {
     m["parser_log"] = {{"file", a.parser_log_path}, {"findings_added", a.parser_log.findings_added},
                        {"unknown_lines", a.parser_log.unknown.size()}};
   m["input_shapes_notes"] = a.model.notes();
+  m["preprocess"] = preprocess_json(r.preprocess);
   m["cut"] = {{"mode", o.cut.empty() ? "auto" : "manual"},
               {"packed", o.pack},
               {"moved_to_host_by_cost", a.partition.moved_to_host},

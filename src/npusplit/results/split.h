@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "npusplit/detect/preprocess_record.h"
 #include "npusplit/results/analysis.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
@@ -44,6 +45,7 @@ struct SplitOptions {
   // FUSED_TOLERANCE (verify/fused_check.h).
   bool fused_host = false;
   double fused_tolerance = 1e-4;
+  PreprocessOverrides preprocess;      // --letterbox/--bgr/--scale/--mean/--std, recorded in the manifest
 };
 
 // What split did to stage1's opset (converted only when outside the target parser's range).
@@ -60,6 +62,7 @@ struct SplitResult {
   std::vector<NodeVerdict> stage1_verdicts;  // `check` of stage1 alone
   Stage1Opset stage1_opset;
   nlohmann::json manifest;             // written by report/ from the fields here (never read back)
+  PreprocessRecord preprocess;         // as recorded in the manifest
   std::optional<VerifyReport> verify;
   std::filesystem::path stage2_fused_path;  // with fused_host
   int fused_ops = 0;
