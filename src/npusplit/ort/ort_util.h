@@ -31,6 +31,9 @@ struct OrtOptions {
   // still spinning after its run steals the cores the next session needs (and any other load
   // on the machine makes spinning pools wait on descheduled threads). Off unless asked for.
   bool allow_spinning = false;
+  // ORT's CPU arena keeps each session's peak memory for good; `quant` holds four sessions of
+  // one stage1 and turns it off.
+  bool cpu_arena = true;
 };
 
 Ort::SessionOptions make_session_options(const OrtOptions& o);
