@@ -33,7 +33,10 @@ if grep -rIl -e "$build" "$prefix/lib/cmake" "$prefix/lib/npusplit" >/dev/null 2
   fail "installed CMake files mention the build tree: $(grep -rIl -e "$build" "$prefix/lib/cmake" "$prefix/lib/npusplit" | head -n 3)"
 fi
 ls "$prefix/share/npusplit/rules/"*.yaml >/dev/null || fail "no rules installed in share/npusplit/rules"
-"$cli" --version >/dev/null || fail "installed CLI --version"
+"$cli" --version >"$tmp/version.txt" || fail "installed CLI --version"
+ort_version=$(basename "$(realpath "$prefix/lib/libonnxruntime.so.1")"); ort_version=${ort_version#libonnxruntime.so.}
+grep -qx "  onnxruntime $ort_version" "$tmp/version.txt" ||
+  fail "installed CLI --version does not name the bundled ONNX Runtime $ort_version: $(cat "$tmp/version.txt")"
 echo "installed CLI: RUNPATH $runpath, ONNX Runtime ${ort#"$tmp"/}"
 
 # 2. a consumer project
