@@ -22,6 +22,10 @@
 #include "npusplit/error.h"
 #include "npusplit/io/atomic_output.h"
 #include "npusplit/io/model_io.h"
+#include "npusplit/io/split_manifest.h"
+#include <opencv2/imgcodecs.hpp>
+
+#include "npusplit/app/demo_model.h"
 #include "npusplit/io/validate.h"
 #include "npusplit/ir/builder.h"
 #include "npusplit/ir/tensor_info.h"
@@ -424,6 +428,65 @@ TEST(AtomicOutput, InterruptedSplitLeavesNoTemporaryFiles) {
       }
     }
   }
+}
+
+// ---- reading a manifest back: its stages must be the ones it was written with ----------
+
+TEST(SplitManifest, ReaderChecksEveryStageHash) {
+  const auto d = temp_dir("manifest_read");
+  save_model(build_demo_detector(), d / "det.onnx");
+  auto s = run_cli("split '" + (d / "det.onnx").string() + "' -o '" + d.string() + "'", "manifest_split");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const fs::path manifest = d / "det_split.json";
+  const SplitManifest m = read_split_manifest(manifest);
+  EXPECT_EQ(m.stage1, d / "det_stage1.onnx");
+  EXPECT_EQ(m.stage2, d / "det_stage2.onnx");
+  EXPECT_EQ(m.doc["stage1"]["sha256"], sha256_file(m.stage1));
+
+  // run --manifest takes both stages from it.
+  cv::imwrite((d / "pic.png").string(), draw_demo_picture(128));
+  auto r = run_cli("run --manifest '" + manifest.string() + "' '" + (d / "pic.png").string() + "' --out '" +
+                       (d / "out").string() + "'",
+                   "manifest_run");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // A stage replaced behind the manifest's back (here: by the other stage) is refused, by the
+  // reader and by run, in one line that names the stage.
+  const std::string stage1_bytes = read_file(m.stage1);
+  write_file_atomic(m.stage1, read_file(m.stage2));
+  EXPECT_HAS(error_of([&] { read_split_manifest(manifest); }), "stage1 (det_stage1.onnx) does not match the manifest");
+  auto bad = run_cli("run --manifest '" + manifest.string() + "' '" + (d / "pic.png").string() + "'", "manifest_bad");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  EXPECT_HAS(bad.err, "does not match the manifest");
+  write_file_atomic(m.stage1, stage1_bytes);
+  EXPECT_NO_THROW(read_split_manifest(manifest));
+}
+
+TEST(SplitManifest, HostileManifestsAreRefused) {
+  const auto d = temp_dir("manifest_hostile");
+  std::ofstream(d / "s1.onnx") << "x";
+  const std::string h = sha256_file(d / "s1.onnx");
+  auto write = [&](const nlohmann::json& j) {
+    write_file_atomic(d / "m.json", j.dump());
+    return error_of([&] { read_split_manifest(d / "m.json"); });
+  };
+  auto stage = [&](const std::string& file) { return nlohmann::json{{"file", file}, {"sha256", h}}; };
+  EXPECT_HAS(write(nlohmann::json::array()), "not a split manifest");
+  EXPECT_HAS(write({{"stage1", stage("s1.onnx")}}), "no \"stage2\" section");
+  // Stage files are siblings of the manifest: nothing else is ever opened through it.
+  for (const std::string escape : {"../s1.onnx", "/etc/passwd", "sub/s1.onnx", ".."})
+    EXPECT_HAS(write({{"stage1", stage(escape)}, {"stage2", stage("s1.onnx")}}), "is not a file name beside the manifest")
+        << escape;
+  EXPECT_HAS(write({{"stage1", {{"file", "s1.onnx"}}}, {"stage2", stage("s1.onnx")}}), "has no SHA-256");
+  EXPECT_HAS(write({{"stage1", {{"file", "s1.onnx"}, {"sha256", "zz"}}}, {"stage2", stage("s1.onnx")}}),
+             "has no SHA-256");
+  EXPECT_HAS(write({{"stage1", stage("s1.onnx")}, {"stage2", stage("gone.onnx")}}), "stage2 file");
+  write_file_atomic(d / "m.json", "{\"stage1\": ");
+  EXPECT_HAS(error_of([&] { read_split_manifest(d / "m.json"); }), "not a JSON object");
+  EXPECT_HAS(error_of([&] { read_split_manifest(d / "missing.json"); }), "no such file");
+  write_file_atomic(d / "m.json", nlohmann::json{{"stage1", stage("s1.onnx")}, {"stage2", stage("s1.onnx")}}.dump());
+  EXPECT_NO_THROW(read_split_manifest(d / "m.json"));
 }
 
 // ---- the CLI's one line -------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/error.h"
+#include "npusplit/io/split_manifest.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/media/run.h"
 #include "npusplit/pipeline/host_compare.h"
@@ -35,13 +36,15 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 // Which models, on which backend
 
 struct ModelArgs {
-  std::string model, stage1, stage2, hef, backend = "ort";
+  std::string model, manifest, stage1, stage2, hef, backend = "ort";
   int threads = 0;
   bool no_fused_host = false;
 };
 
 void add_model_options(CLI::App* cmd, ModelArgs& a) {
   cmd->add_option("--model", a.model, "an unsplit ONNX model (instead of --stage1/--stage2)");
+  cmd->add_option("--manifest", a.manifest,
+                  "a split manifest (<stem>_split.json): its stage1 and stage2, checked against their SHA-256");
   cmd->add_option("--stage1", a.stage1, "stage1 ONNX (from `npusplit split`)");
   cmd->add_option("--stage2", a.stage2, "stage2 ONNX (from `npusplit split`)");
   cmd->add_option("--backend", a.backend, "stage1 backend: ort (ONNX Runtime on the CPU) | hailo (needs --hef)")
@@ -74,7 +77,14 @@ struct Built {
 
 // PIPELINED: the two stages will run at the same time, so each gets half the cores (unless
 // --threads says otherwise) and ORT's worker threads do not spin.
-Built build_pipeline(const ModelArgs& a, bool pipelined) {
+Built build_pipeline(const ModelArgs& args, bool pipelined) {
+  ModelArgs a = args;
+  if (!a.manifest.empty()) {
+    if (!a.model.empty() || !a.stage1.empty()) fail("--manifest names the stages: drop --model/--stage1");
+    const SplitManifest m = read_split_manifest(a.manifest);
+    if (a.backend == "ort") a.stage1 = m.stage1.string();
+    if (a.stage2.empty()) a.stage2 = m.stage2.string();
+  }
   if (a.backend == "hailo") {
 #ifndef NPUSPLIT_WITH_HAILORT
     fail("--backend hailo: this build has no HailoRT support (rebuild with the HailoRT SDK installed)");

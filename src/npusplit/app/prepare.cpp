@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "npusplit/base/sha256.h"
+#include "npusplit/io/split_manifest.h"
 #include "npusplit/error.h"
 #include "npusplit/io/atomic_output.h"
 #include "npusplit/report/json_text.h"
@@ -54,6 +55,17 @@ bool stamp_matches(const fs::path& stamp_path, const nlohmann::json& want) {
     return nlohmann::json::parse(in) == want;
   } catch (const nlohmann::json::exception&) {
     return false;  // a damaged stamp means: redo
+  }
+}
+
+// The stages still are the ones their manifest was written with (an edited or half-replaced set
+// is redone, not skipped).
+bool set_intact(const fs::path& manifest) {
+  try {
+    read_split_manifest(manifest);
+    return true;
+  } catch (const Error&) {
+    return false;
   }
 }
 
@@ -123,7 +135,7 @@ std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
     const fs::path s1 = o.dst / (stem + "_stage1.onnx"), s2 = o.dst / (stem + "_stage2.onnx"),
                    manifest = o.dst / (stem + "_split.json"), stamp_path = o.dst / (stem + "_prepare.json");
     const nlohmann::json stamp = prepare_stamp(o, src);
-    if (!o.force && fs::exists(s1) && fs::exists(s2) && fs::exists(manifest) && stamp_matches(stamp_path, stamp)) {
+    if (!o.force && fs::exists(s1) && fs::exists(s2) && stamp_matches(stamp_path, stamp) && set_intact(manifest)) {
       row.status = "skipped (up to date; --force to redo)";
       rows.push_back(row);
       continue;

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 
+#include "npusplit/base/fd_io.h"
 #include "npusplit/base/sha256.h"
 #include "npusplit/base/text.h"
 #include "npusplit/error.h"
@@ -128,15 +129,6 @@ void OutputSet::add(const fs::path& path, const std::function<bool(int fd)>& wri
 }
 
 namespace {
-bool write_all(int fd, const char* data, size_t size) {
-  for (size_t done = 0; done < size;) {
-    const ssize_t n = ::write(fd, data + done, size - done);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // Protobuf's output stream over a file descriptor that also hashes what passes through.
 class HashingFileStream : public google::protobuf::io::CopyingOutputStream {
  public:

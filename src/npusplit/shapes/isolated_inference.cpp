@@ -10,20 +10,12 @@
 #include <chrono>
 #include <string>
 
+#include "npusplit/base/fd_io.h"
 #include "npusplit/error.h"
 
 namespace npusplit {
 
 namespace {
-bool write_all(int fd, const std::string& s) {
-  for (size_t done = 0; done < s.size();) {
-    const ssize_t n = ::write(fd, s.data() + done, s.size() - done);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 [[noreturn]] void child(onnx::ModelProto& m, int out) {
   // Only onnx code runs here (no ORT, no logging): what the parent's other threads held at
   // fork time is never touched. glibc's malloc is fork-safe.
@@ -40,7 +32,7 @@ bool write_all(int fd, const std::string& s) {
   *result.mutable_output() = m.graph().output();
   std::string bytes;
   result.SerializeToString(&bytes);
-  ::_exit(write_all(out, bytes) ? 0 : 3);
+  ::_exit(write_all(out, bytes.data(), bytes.size()) ? 0 : 3);
 }
 }  // namespace
 
