@@ -133,7 +133,7 @@ std::string audit_markdown(const std::vector<RuleSet>& sets) {
       "in both files). Each row is encoded in the file of the DFC generation it was measured on; where\n"
       "a row says nothing about the other generation, that file says so (evidence INF). \"test\" is the\n"
       "generated two-way test (the repro graph that must be flagged by exactly that rule, and its passing\n"
-      "neighbour, at that target); rules without a repro graph are exercised in tests/test_rules.cpp.\n";
+      "neighbour, at that target); the last table counts every rule of each file and its two-way test.\n";
   // Rows in the order of the first file; every file's entries listed per row.
   std::vector<std::string> order;
   std::set<std::string> seen;
@@ -181,10 +181,39 @@ std::string audit_markdown(const std::vector<RuleSet>& sets) {
     with_rules += any_rule;
     std::string t;
     for (const auto& name : tests) t += (t.empty() ? "" : "<br>") + ("`" + name + "`");
-    line += " " + cell(t.empty() ? std::string("- (no graph: status/reason only; see tests/test_rules.cpp)") : t) + " |\n";
+    if (t.empty())
+      t = line.find("parser-log signature") != std::string::npos
+              ? "- (no graph rule: a reason only; the log signature is tested in `ParserLog.*`)"
+              : "- (no graph: status/reason only; see tests/test_rules.cpp)";
+    line += " " + cell(t) + " |\n";
     out += line;
   }
   out += fmt::format("\n{} rows; {} with at least one rule, {} with reasons only.\n", rows, with_rules, rows - with_rules);
+  // Every rule of every file: its two-way test, or why it has no repro graph and where it is
+  // tested instead.
+  out += "\n## Rules and their two-way tests\n\n"
+         "Every rule id of each file (`op:X` for an unsupported or fold op). A repro graph is written by\n"
+         "`npusplit repro RULE` / `repro --all`; its two-way test checks that `check` flags exactly that\n"
+         "rule on it and nothing on its neighbour, and that ONNX Runtime loads and runs both graphs.\n\n"
+         "| file | rules | with a two-way repro test | without (reason, test) |\n|---|---|---|---|\n";
+  for (const auto& rs : sets) {
+    const auto ids = rule_ids(rs);
+    int with = 0;
+    std::string without;
+    for (const auto& id : ids) {
+      std::string why;
+      if (make_repro(rs, id, &why)) {
+        ++with;
+        continue;
+      }
+      // The tests that cover a rule without a repro graph (tests/test_rules_audit.cpp, test_rules.cpp).
+      const std::string test = id == "static-shape" ? "`RuleRepro.StaticShapeBothWaysBeforeAndAfterResolve`, "
+                                                      "`RulesDefaults.UnknownShapeRejected`"
+                                                    : "-";
+      without += (without.empty() ? "" : "<br>") + fmt::format("`{}`: {} ({})", id, why, test);
+    }
+    out += fmt::format("| {} | {} | {} | {} |\n", rs.target, ids.size(), with, cell(without));
+  }
   return out;
 }
 

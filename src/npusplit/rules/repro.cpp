@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <set>
@@ -26,7 +27,12 @@ using Dims = std::vector<int64_t>;
 struct G {
   ModelBuilder b;
   std::string x;
-  explicit G(Dims dims, int opset = 17, int32_t dtype = kF) : b(opset) { x = b.input("x", std::move(dims), dtype); }
+  explicit G(Dims dims, int opset = 17, int32_t dtype = kF) : b(opset) {
+    // The IR version an exporter pairs with the opset (ONNX Runtime refuses an opset newer
+    // than the IR version it is stamped with).
+    b.model().set_ir_version(opset <= 18 ? 8 : opset <= 20 ? 9 : opset <= 22 ? 10 : 11);
+    x = b.input("x", std::move(dims), dtype);
+  }
   // OP(x, extra...) -> output (declared DIMS when ONNX inference cannot know them).
   onnx::ModelProto op(const std::string& op, std::vector<std::string> extra = {}, std::vector<Attr> attrs = {},
                       int32_t out_dtype = kF, Dims out_dims = {}) {
@@ -155,10 +161,68 @@ void declare(ModelBuilder& b, const std::string& tensor, Dims dims) {
   for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
 }
 
+// A constant of a dtype the builder's float/int64 helpers do not write (bool, uint8): one
+// byte per element, VALUES cycled over the element count.
+std::string byte_const(ModelBuilder& b, const std::string& name, int32_t dtype, Dims dims, std::vector<uint8_t> values) {
+  int64_t n = 1;
+  for (auto d : dims) n *= d;
+  auto* t = b.model().mutable_graph()->add_initializer();
+  t->set_name(name);
+  t->set_data_type(dtype);
+  for (auto d : dims) t->add_dims(d);
+  std::string raw(static_cast<size_t>(n), '\0');
+  for (int64_t i = 0; i < n; ++i) raw[static_cast<size_t>(i)] = static_cast<char>(values[static_cast<size_t>(i) % values.size()]);
+  t->set_raw_data(raw);
+  return name;
+}
+
+// A control-flow body: a graph with typed inputs and outputs, built like a model.
+struct Body {
+  ModelBuilder b{17, "body"};
+  onnx::GraphProto graph() const { return b.build().graph(); }
+};
+
+// Attaches BODY to node NODE of B as graph attribute ATTR.
+void graph_attr(ModelBuilder& b, const std::string& node, const std::string& attr, const Body& body) {
+  for (auto& n : *b.model().mutable_graph()->mutable_node()) {
+    if (n.name() != node) continue;
+    auto* a = n.add_attribute();
+    a->set_name(attr);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    *a->mutable_g() = body.graph();
+  }
+}
+
+// A body computing OP on the outer-scope tensor X (If branches read it without inputs).
+Body outer_unary(const std::string& op, const std::string& x, const std::string& out, Dims dims) {
+  Body body;
+  body.b.output(body.b.node(op, out, {x}), std::move(dims));
+  return body;
+}
+
+// RoPE tables for 8 tokens and a rotary dim of 4: per half [1, 8, 2] (RotaryEmbedding's
+// caches), or FULL [1, 8, 4] for the masked form (cos twice; sin with the -1/+1 sign mask).
+struct RopeTables {
+  std::vector<float> cos, sin;
+};
+RopeTables rope_tables(bool full) {
+  RopeTables t;
+  for (int p = 0; p < 8; ++p) {
+    const float a[2] = {static_cast<float>(p), static_cast<float>(p) * 0.01f};  // theta = 1, 1/100
+    for (int half = 0; half < (full ? 2 : 1); ++half)
+      for (int k = 0; k < 2; ++k) {
+        t.cos.push_back(std::cos(a[k]));
+        t.sin.push_back((full && half == 0 ? -1.f : 1.f) * std::sin(a[k]));
+      }
+  }
+  return t;
+}
+
 struct Pair {
   onnx::ModelProto fail, pass;
   std::string what;
   std::vector<std::string> also = {};
+  std::map<std::string, std::vector<int64_t>> run_with = {};
 };
 using Recipe = std::function<Pair()>;
 
@@ -265,7 +329,8 @@ const std::map<std::string, Recipe>& constraint_recipes() {
          G f({1, 8, 4, 4});
          auto o = f.b.node_n("Split", "n", {f.x, f.b.input("sizes", {2}, kI64)}, 2, {Attr::of("axis", int64_t{1})});
          for (const auto& t : o) f.b.output(t, {1, 4, 4, 4});
-         return Pair{f.b.build(), split(false), "Split with runtime vs constant sizes", {"float-dtype", "split-graph-output"}};
+         return Pair{f.b.build(), split(false), "Split with runtime vs constant sizes", {"float-dtype", "split-graph-output"},
+                     {{"sizes", {4, 4}}}};
        }},
       {"split-graph-output", [] { return Pair{split(true), split(false), "Split outputs as graph outputs vs consumed by an Add"}; }},
       {"slice-axis-roles", [] {
@@ -356,7 +421,7 @@ const std::map<std::string, Recipe>& constraint_recipes() {
 
 // The harness neighbour of an unsupported op: the same input through a Relu (an op every
 // target takes), so a failure of the failing graph is the op's and not the harness's.
-onnx::ModelProto relu_neighbour(Dims d) { return unary("Relu", std::move(d)); }
+onnx::ModelProto relu_neighbour(Dims d, int opset = 17) { return unary("Relu", std::move(d), {}, opset); }
 
 // Unsupported and fold ops: a valid single-node graph of the op.
 const std::map<std::string, std::function<onnx::ModelProto()>>& op_recipes() {
@@ -519,26 +584,192 @@ const std::map<std::string, std::function<onnx::ModelProto()>>& op_recipes() {
          return b.build();
        }},
       {"EyeLike", [] { return unary("EyeLike", {4, 4}); }},
+      // Ops newer than opset 17, each at the opset that introduced its current form.
+      {"Mish", [] { return unary("Mish", {1, 8, 4, 4}, {}, 18); }},
+      {"Gelu", [] { return unary("Gelu", {1, 8, 4, 4}, {}, 20); }},
+      {"GroupNormalization", [] {  // opset 21: per-channel scale and bias
+         G g({1, 8, 4, 4}, 21);
+         return g.op("GroupNormalization", {g.b.random_weight("s", {8}, 1.f), g.b.random_weight("bias", {8})},
+                     {Attr::of("num_groups", int64_t{8})});
+       }},
+      {"RMSNormalization", [] {
+         G g({1, 16, 8}, 23);
+         return g.op("RMSNormalization", {g.b.random_weight("s", {8}, 1.f)}, {Attr::of("axis", int64_t{-1})});
+       }},
+      {"Attention", [] {  // 4-D q, k, v: [batch, heads, tokens, head size]
+         G g({1, 2, 8, 4}, 23);
+         return g.op("Attention", {g.b.input("k", {1, 2, 8, 4}), g.b.input("v", {1, 2, 8, 4})});
+       }},
+      {"RotaryEmbedding", [] {  // [batch, tokens, features], one head; no position ids: caches [1, tokens, 2]
+         G g({1, 8, 4}, 23);
+         const auto t = rope_tables(false);
+         return g.op("RotaryEmbedding", {g.b.weight("cos", {1, 8, 2}, t.cos), g.b.weight("sin", {1, 8, 2}, t.sin)},
+                     {Attr::of("num_heads", int64_t{1})});
+       }},
+      // Control flow: the node carries its body as a graph attribute; the folder never folds it.
+      {"If", [] {
+         ModelBuilder b;
+         auto c = b.input("cond", {}, kBool);
+         auto x = b.input("x", {1, 8, 4, 4});
+         b.output(b.node("If", "n", {c}), {1, 8, 4, 4});
+         graph_attr(b, "n", "then_branch", outer_unary("Relu", x, "then", {1, 8, 4, 4}));
+         graph_attr(b, "n", "else_branch", outer_unary("Sigmoid", x, "else", {1, 8, 4, 4}));
+         return b.build();
+       }},
+      {"Loop", [] {  // two iterations of v = Relu(v), no condition
+         G g({1, 8, 4, 4});
+         Body body;
+         body.b.input("iter", {}, kI64);
+         auto cin = body.b.input("cond_in", {}, kBool);
+         auto v = body.b.input("v_in", {1, 8, 4, 4});
+         body.b.output(body.b.node("Identity", "cond", {cin}), {}, kBool);
+         body.b.output(body.b.node("Relu", "step", {v}), {1, 8, 4, 4});
+         g.b.output(g.b.node("Loop", "n", {g.b.ints("trip_count", {2}, {}), "", g.x}), {1, 8, 4, 4});
+         graph_attr(g.b, "n", "body", body);
+         return g.b.build();
+       }},
+      {"Scan", [] {  // one scan input over axis 0, one scan output: Relu per slice
+         G g({1, 8, 4, 4});
+         Body body;
+         auto xi = body.b.input("x_i", {8, 4, 4});
+         body.b.output(body.b.node("Relu", "step", {xi}), {8, 4, 4});
+         g.b.output(g.b.node("Scan", "n", {g.x}, {Attr::of("num_scan_inputs", int64_t{1})}), {1, 8, 4, 4});
+         graph_attr(g.b, "n", "body", body);
+         return g.b.build();
+       }},
+      // Fold ops the folder cannot remove: their value is itself a graph output (never folded).
+      {"Shape", [] {
+         G g({1, 8, 4, 4});
+         return g.op("Shape", {}, {}, kI64, {4});
+       }},
+      {"Size", [] {
+         G g({1, 8, 4, 4});
+         return g.op("Size", {}, {}, kI64);
+       }},
+      {"ConstantOfShape", [] {  // its input (Shape of x) folds; its output is the graph's
+         G g({1, 8, 4, 4});
+         g.b.output(g.b.node("ConstantOfShape", "n", {g.b.node("Shape", "shape", {g.x})}), {1, 8, 4, 4});
+         return g.b.build();
+       }},
+      {"Scatter", [] {  // removed from the standard at opset 11: built at opset 10
+         G g({1, 8}, 10);
+         return g.op("Scatter", {g.b.input("idx", {1, 2}, kI64), g.b.input("upd", {1, 2})}, {Attr::of("axis", int64_t{1})});
+       }},
+      {"Compress", [] {  // a constant bool mask keeping every other feature
+         G g({1, 8});
+         return g.op("Compress", {byte_const(g.b, "mask", kBool, {8}, {1, 0})}, {Attr::of("axis", int64_t{1})}, kF, {1, 4});
+       }},
+      {"QLinearConv", [] {
+         G g({1, 1, 8, 8}, 17, kU8);
+         auto xs = g.b.scalar("x_scale", 0.02f), xz = byte_const(g.b, "x_zp", kU8, {}, {128});
+         auto w = byte_const(g.b, "w", kU8, {2, 1, 3, 3}, {120, 130, 128});
+         auto ws = g.b.scalar("w_scale", 0.01f), wz = byte_const(g.b, "w_zp", kU8, {}, {128});
+         auto ys = g.b.scalar("y_scale", 0.05f), yz = byte_const(g.b, "y_zp", kU8, {}, {128});
+         return g.op("QLinearConv", {xs, xz, w, ws, wz, ys, yz}, {}, kU8);
+       }},
+      {"QLinearMatMul", [] {
+         G g({1, 4, 8}, 17, kU8);
+         auto as = g.b.scalar("a_scale", 0.02f), az = byte_const(g.b, "a_zp", kU8, {}, {128});
+         auto w = byte_const(g.b, "b", kU8, {8, 4}, {120, 130, 128});
+         auto bs = g.b.scalar("b_scale", 0.01f), bz = byte_const(g.b, "b_zp", kU8, {}, {128});
+         auto ys = g.b.scalar("y_scale", 0.05f), yz = byte_const(g.b, "y_zp", kU8, {}, {128});
+         return g.op("QLinearMatMul", {as, az, w, bs, bz, ys, yz}, {}, kU8);
+       }},
+  };
+  return r;
+}
+
+// The nearest passing neighbour of an op, where it is closer than the Relu harness: what the
+// rule's fix turns the failing graph into (the exact decomposition, the unrolled body, the
+// folded value, the float model), at the same opset.
+struct Neighbour {
+  std::function<onnx::ModelProto()> make;
+  std::string what;
+};
+const std::map<std::string, Neighbour>& op_neighbours() {
+  static const std::map<std::string, Neighbour> r = {
+      {"Mish", {[] {
+                  G g({1, 8, 4, 4}, 18);
+                  auto t = g.b.node("Tanh", "tanh", {g.b.node("Softplus", "softplus", {g.x})});
+                  g.b.output(g.b.node("Mul", "mul", {g.x, t}));
+                  return g.b.build();
+                }, "the fused Mish op (opset 18) vs the exact Mul(x, Tanh(Softplus(x))) at opset 18"}},
+      {"Gelu", {[] {
+                  G g({1, 8, 4, 4}, 20);
+                  auto e = g.b.node("Erf", "erf", {g.b.node("Div", "div", {g.x, g.b.scalar("sqrt2", 1.4142135f)})});
+                  auto m = g.b.node("Mul", "mul", {g.x, g.b.node("Add", "add", {e, g.b.scalar("one", 1.f)})});
+                  g.b.output(g.b.node("Mul", "half", {m, g.b.scalar("h", 0.5f)}));
+                  return g.b.build();
+                }, "the fused Gelu op (opset 20) vs torch's exact Erf pattern at opset 20"}},
+      {"GroupNormalization", {[] {
+                                G g({1, 8, 4, 4}, 21);
+                                return g.op("InstanceNormalization", {g.b.random_weight("s", {8}, 1.f), g.b.random_weight("bias", {8})});
+                              }, "GroupNormalization with one channel per group (opset 21) vs the same math as InstanceNormalization"}},
+      {"RMSNormalization", {[] {
+                              G g({1, 16, 8}, 23);
+                              auto sq = g.b.node("Pow", "pow", {g.x, g.b.scalar("two", 2.f)});
+                              auto ms = g.b.node("ReduceMean", "mean", {sq, g.b.ints("axes", {-1})});
+                              auto rms = g.b.node("Sqrt", "sqrt", {g.b.node("Add", "eps", {ms, g.b.scalar("e", 1e-5f)})});
+                              auto d = g.b.node("Div", "div", {g.x, rms});
+                              g.b.output(g.b.node("Mul", "scale", {d, g.b.random_weight("s", {8}, 1.f)}));
+                              return g.b.build();
+                            }, "RMSNormalization (opset 23) vs its Pow/ReduceMean/Add/Sqrt/Div/Mul decomposition at opset 23"}},
+      {"Attention", {[] {
+                       G g({1, 2, 8, 4}, 23);
+                       auto kt = g.b.node("Transpose", "kt", {g.b.input("k", {1, 2, 8, 4})}, {Attr::of("perm", Dims{0, 1, 3, 2})});
+                       auto s = g.b.node("Mul", "scale", {g.b.node("MatMul", "qk", {g.x, kt}), g.b.scalar("inv_sqrt_d", 0.5f)});
+                       auto p = g.b.node("Softmax", "softmax", {s}, {Attr::of("axis", int64_t{-1})});
+                       g.b.output(g.b.node("MatMul", "pv", {p, g.b.input("v", {1, 2, 8, 4})}));
+                       return g.b.build();
+                     }, "the Attention op (opset 23) vs MatMul/Softmax/MatMul attention in the timm layout at opset 23"}},
+      {"RotaryEmbedding", {[] {
+                             // x * cos + Concat(x[..., 2:], x[..., :2]) * (sign * sin): the masked form.
+                             G g({1, 8, 4}, 23);
+                             const auto t = rope_tables(true);
+                             auto lo = g.b.node("Slice", "lo", {g.x, g.b.ints("s0", {0}), g.b.ints("e0", {2}), g.b.ints("a0", {2})});
+                             auto hi = g.b.node("Slice", "hi", {g.x, g.b.ints("s1", {2}), g.b.ints("e1", {4}), g.b.ints("a1", {2})});
+                             auto sw = g.b.node("Concat", "swap", {hi, lo}, {Attr::of("axis", int64_t{2})});
+                             auto c = g.b.node("Mul", "xcos", {g.x, g.b.weight("cos", {1, 8, 4}, t.cos)});
+                             auto sn = g.b.node("Mul", "swsin", {sw, g.b.weight("sin", {1, 8, 4}, t.sin)});
+                             g.b.output(g.b.node("Add", "rope", {c, sn}));
+                             return g.b.build();
+                           }, "RotaryEmbedding (opset 23) vs the same rotation in the masked form (rope-masked) at opset 23"}},
+      {"Compress", {[] {
+                      G g({1, 8});
+                      return g.op("Gather", {g.b.ints("kept", {0, 2, 4, 6})}, {Attr::of("axis", int64_t{1})});
+                    }, "Compress with a constant mask vs a Gather of the same kept features (constant indices)"}},
+      {"If", {[] { return unary("Relu", {1, 8, 4, 4}); }, "If(cond) {Relu(x)} else {Sigmoid(x)} vs the branch alone (re-exported with the condition fixed)"}},
+      {"Loop", {[] {
+                  G g({1, 8, 4, 4});
+                  g.b.output(g.b.node("Relu", "step1", {g.b.node("Relu", "step0", {g.x})}));
+                  return g.b.build();
+                }, "Loop of two Relu steps vs the loop unrolled"}},
+      {"Scan", {[] { return unary("Relu", {1, 8, 4, 4}); }, "Scan applying Relu per slice vs the Relu on the whole tensor"}},
+      {"Shape", {[] {
+                   G g({1, 8, 4, 4});
+                   g.b.output(g.b.node("Reshape", "reshape", {g.b.node("Relu", "relu", {g.x}), g.b.node("Shape", "n", {g.x})}));
+                   return g.b.build();
+                 }, "Shape(x) as a graph output (left by the folder) vs Shape(x) read by a Reshape (folded)"}},
+      {"Size", {[] {
+                  G g({1, 8, 4, 4});
+                  auto f = g.b.node("Cast", "cast", {g.b.node("Size", "n", {g.x})}, {Attr::of("to", int64_t{kF})});
+                  g.b.output(g.b.node("Div", "div", {g.x, f}));
+                  return g.b.build();
+                }, "Size(x) as a graph output vs x / Size(x) (folded into a constant divisor)"}},
+      {"ConstantOfShape", {[] {
+                             G g({1, 8, 4, 4});
+                             auto z = g.b.node("ConstantOfShape", "n", {g.b.node("Shape", "shape", {g.x})});
+                             g.b.output(g.b.node("Add", "add", {g.x, z}));
+                             return g.b.build();
+                           }, "ConstantOfShape as a graph output vs x + ConstantOfShape(Shape(x)) (folded)"}},
+      {"QLinearConv", {[] { return conv(true, {1, 1, 8, 8}, {2, 1, 3, 3}); }, "QLinearConv on uint8 vs the float Conv hailo optimize quantizes"}},
+      {"QLinearMatMul", {[] { return binary("MatMul", {1, 4, 8}, {8, 4}, true); }, "QLinearMatMul on uint8 vs the float MatMul"}},
   };
   return r;
 }
 
 // Why an op has no graph repro (it still has its status test in tests/test_rules.cpp).
-std::string why_no_op_repro(const std::string& op) {
-  static const std::map<std::string, std::string> why = {
-      {"Mish", "opset 18"}, {"Gelu", "opset 20"}, {"GroupNormalization", "opset 18"},
-      {"RMSNormalization", "opset 23"}, {"Attention", "opset 23"}, {"RotaryEmbedding", "opset 23"},
-  };
-  if (auto it = why.find(op); it != why.end())
-    return op + " needs " + it->second + ", above opset 17, which the repro graphs are built at";
-  if (op == "Loop" || op == "If" || op == "Scan") return op + " needs a subgraph; the minimal form is a model, not a node";
-  if (op == "Shape" || op == "Size" || op == "ConstantOfShape")
-    return op + " always folds in a static graph, and check refuses dynamic shapes (exit 2): the rule fires only on what folding leaves";
-  if (op == "Scatter") return "Scatter was removed from ONNX at opset 11";
-  if (op == "Compress" || op == "QLinearConv" || op == "QLinearMatMul")
-    return op + " needs typed constant parameters (bool / uint8 tensors) the model builder does not write";
-  return "no minimal graph recipe for " + op;
-}
+std::string why_no_op_repro(const std::string& op) { return "no minimal graph recipe for " + op; }
 
 const OpRule* op_of_constraint(const RuleSet& rs, const std::string& id) {
   for (const auto& [op, r] : rs.ops)
@@ -575,16 +806,24 @@ std::optional<Repro> make_repro(const RuleSet& rs, const std::string& rule, std:
     auto rec = op_recipes().find(op);
     if (rec == op_recipes().end()) return no(why_no_op_repro(op));
     r.failing = rec->second();
+    if (auto nb = op_neighbours().find(op); nb != op_neighbours().end()) {
+      r.passing = nb->second.make();
+      r.what = nb->second.what;
+      return r;
+    }
     Dims first;
     for (const auto& d : r.failing.graph().input(0).type().tensor_type().shape().dim()) first.push_back(d.dim_value());
-    r.passing = relu_neighbour(first.empty() ? Dims{1, 8} : first);
-    r.what = fmt::format("{} alone vs the same input through a Relu (harness check)", op);
+    const int opset = static_cast<int>(r.failing.opset_import(0).version());
+    r.passing = relu_neighbour(first.empty() ? Dims{1, 8} : first, opset);
+    r.what = fmt::format("{} alone vs the same input through a Relu at the same opset (harness check)", op);
     return r;
   }
   const Constraint* c = constraint(rs, rule);
   if (!c) return no(fmt::format("{} has no rule '{}'", rs.target, rule));
   if (c->check == "static_shape")
-    return no("resolve() gives every tensor a static shape, and check refuses dynamic inputs (exit 2)");
+    return no("check resolves every file before its rules run: a dynamic batch is fixed to 1, another dynamic "
+              "input dim is refused (exit 2, give --input-shape), and every shape ONNX inference leaves unknown is "
+              "measured by ONNX Runtime, so no file reaches the rule with an unknown shape");
   auto rec = constraint_recipes().find(rule);
   if (rec == constraint_recipes().end()) return no("no minimal graph recipe for " + rule);
   // A rule limited to some DFC versions is reproduced at the newest version it covers.
@@ -596,6 +835,7 @@ std::optional<Repro> make_repro(const RuleSet& rs, const std::string& rule, std:
   r.passing = std::move(p.pass);
   r.what = p.what;
   r.also = p.also;
+  r.run_with = p.run_with;
   return r;
 }
 
@@ -608,6 +848,27 @@ std::optional<onnx::ModelProto> supported_op_graph(const std::string& op) {
   if (op == "MaxPool" || op == "AveragePool") return unary(op, {1, 8, 4, 4}, {Attr::of("kernel_shape", Dims{2, 2})});
   if (op == "DepthToSpace" || op == "SpaceToDepth") return unary(op, {1, 8, 4, 4}, {Attr::of("blocksize", int64_t{2})});
   if (op == "Min" || op == "Max" || op == "MatMul") return binary(op, {1, 2, 8, 8}, {1, 2, 8, 8}, false);
+  if (op == "Neg") return unary(op, {1, 8, 4, 4});
+  if (op == "LSTM" || op == "GRU" || op == "RNN") {  // [tokens, batch, features], hidden size 4, constant weights
+    const int64_t gates = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1;
+    G g({8, 1, 6});
+    auto w = g.b.random_weight("w", {1, gates * 4, 6}), r = g.b.random_weight("r", {1, gates * 4, 4});
+    g.b.output(g.b.node(op, "n", {g.x, w, r}, {Attr::of("hidden_size", int64_t{4})}));
+    return g.b.build();
+  }
+  if (op == "Constant") {  // x + Constant: the node becomes an initializer before any rule runs
+    G g({1, 8});
+    auto* n = g.b.model().mutable_graph()->add_node();
+    n->set_op_type("Constant");
+    n->set_name("n");
+    n->add_output("c");
+    auto* a = n->add_attribute();
+    a->set_name("value_float");
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(0.5f);
+    g.b.output(g.b.node("Add", "add", {g.x, "c"}));
+    return g.b.build();
+  }
   if (op == "InstanceNormalization") {
     G g({1, 8, 4, 4});
     return g.op(op, {g.b.random_weight("s", {8}), g.b.random_weight("b", {8})});

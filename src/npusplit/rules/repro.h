@@ -6,6 +6,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,10 +23,16 @@ struct Repro {
   // Other rules the failing graph cannot help triggering on node "n" (a runtime int64
   // parameter is also a non-float activation), where they are active.
   std::vector<std::string> also;
+  // Why ONNX Runtime cannot load or run `failing` (empty: both graphs load and run, which the
+  // test suite checks; when set, the suite checks that ONNX Runtime does refuse it).
+  std::string ort_refuses;
+  // Values for the integer inputs of `failing` whose zeros are not valid data (Split sizes
+  // must add up to the axis): what the test suite runs it with.
+  std::map<std::string, std::vector<int64_t>> run_with;
 };
 
 // RULE: a constraint id, a default id, or "op:<Op>". nullopt with *WHY_NOT set when the rule
-// has no graph repro (e.g. needs an opset newer than npusplit loads, or a subgraph).
+// has no graph repro (static-shape: every file `check` reads is resolved to static shapes).
 std::optional<Repro> make_repro(const RuleSet& rs, const std::string& rule, std::string* why_not = nullptr);
 bool has_repro(const RuleSet& rs, const std::string& rule);
 
