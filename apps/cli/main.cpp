@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "version_text.h"
 #include "npusplit/error.h"
 
 int main(int argc, char** argv) {
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("npusplit: %l: [%S.%e] %v");
   CLI::App app{"npusplit: run DETR-family detectors on Hailo NPUs (check, fix, split, verify, run)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "npusplit 0.1.0");
+  app.set_version_flag("--version", npusplit::cli::version_text, "the version of npusplit, ONNX Runtime, onnx and the rules");
   int exit_code = 0;
   npusplit::cli::add_info(app, exit_code);
   npusplit::cli::add_check(app, exit_code);

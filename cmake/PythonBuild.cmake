@@ -1,0 +1,20 @@
+# PythonBuild.cmake -- what `pip install .` needs before the dependencies are looked up: the
+# pinned onnx build and ONNX Runtime in .cache (the same scripts as the setup; instant once
+# cached), and ccache when present, so a rebuild in build/pip is cheap.
+if(NOT ONNX_ROOT AND NOT DEFINED ENV{ONNX_ROOT})
+  execute_process(COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/fetch_onnx.sh RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "scripts/fetch_onnx.sh failed (or pass -Ccmake.define.ONNX_ROOT=DIR)")
+  endif()
+endif()
+if(NOT ONNXRUNTIME_ROOT AND NOT DEFINED ENV{ONNXRUNTIME_ROOT})
+  execute_process(COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/fetch_onnxruntime.sh RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "scripts/fetch_onnxruntime.sh failed (or pass -Ccmake.define.ONNXRUNTIME_ROOT=DIR)")
+  endif()
+endif()
+find_program(NPUSPLIT_CCACHE ccache)
+if(NPUSPLIT_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${NPUSPLIT_CCACHE})
+endif()
+unset(_rc)
