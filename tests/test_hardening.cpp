@@ -241,7 +241,9 @@ TEST(Validate, TheSharedModelsPass) {
   NPUSPLIT_REQUIRE_MODEL(atto, "deimv2_atto.onnx");
   EXPECT_NO_THROW(load_model(atto));
   const auto real = test::shared_dir() / "models" / "real" / "picodet_layout_cdla.onnx";
-  if (fs::exists(real)) EXPECT_NO_THROW(load_model(real));
+  if (fs::exists(real)) {
+    EXPECT_NO_THROW(load_model(real));
+  }
 }
 
 // ---- external data ------------------------------------------------------------------------

@@ -118,8 +118,9 @@ TEST(OpsetReduce, AxesAttributeAndInputFormsJudgedCountedAndRewrittenAlike) {
       EXPECT_TRUE(SameOutputs(m, after));
       check_model(after, "rewritten");
       for (const auto& node : after.graph().node())
-        if (node.op_type() == op)  // the form of the opset is kept
+        if (node.op_type() == op) {  // the form of the opset is kept
           EXPECT_EQ(node.input_size() > 1, default_opset(m) >= from) << node.name();
+        }
     }
   }
 }

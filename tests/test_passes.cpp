@@ -1032,7 +1032,9 @@ TEST(PassRegistry, DocumentedOrderAndDefaults) {
     EXPECT_FALSE(p->description().empty()) << p->name();
     EXPECT_FALSE(p->source().empty()) << p->name();
     EXPECT_EQ(find_pass(p->name()), p.get());
-    if (!p->exact()) EXPECT_FALSE(p->inexact_reason().empty()) << p->name();
+    if (!p->exact()) {
+      EXPECT_FALSE(p->inexact_reason().empty()) << p->name();
+    }
   }
   EXPECT_EQ(names, (std::vector<std::string>{"fold-static", "drop-noop-cast", "reduce-keepdims", "batch-one",
                                              "rank5-to-rank4", "rope-masked", "broadcast-explicit",
