@@ -11,6 +11,7 @@
 
 #include "npusplit/detect/preprocess_record.h"
 #include "npusplit/results/analysis.h"
+#include "npusplit/results/frontier.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
 #include "npusplit/verify/fused_check.h"
@@ -77,6 +78,8 @@ struct SplitResult {
   std::string stage1_sha256, stage2_sha256, stage2_fused_sha256;  // of the files written
   int stage2_fused_nodes = 0;
   double split_ms = 0, verify_ms = 0;
+  // split --platform P: the candidate cuts with their frame-time estimates (empty without).
+  Frontier frontier;
 };
 
 }  // namespace npusplit

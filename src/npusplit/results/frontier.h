@@ -1,0 +1,41 @@
+#pragma once
+// The candidate cuts of a model on one platform, each with its estimated frame time (issue 14).
+// Filled by the platform cut (split --platform P); read by report/ (the --explain table, the
+// manifest's estimate, the HTML report's frontier plot). Plain data: no behaviour here.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace npusplit {
+
+// The frame-time model of one cut on one platform. Milliseconds per frame.
+struct FrameEstimate {
+  double npu_ms = 0;        // stage1 FLOPs through the profile's throughput model
+  double transfer_ms = 0;   // crossing bytes at the precision that crosses, over the link
+  double host_ms = 0;       // stage2 measured on this host x the profile's host factor
+  double host_measured_ms = 0;  // stage2 as measured here (before the host factor)
+  double fps = 0;           // pipelined: 1000 / max(npu, transfer, host)
+  double latency_ms = 0;    // sequential: npu + transfer + host
+};
+
+struct CutCandidate {
+  std::string label;                   // how it was found, e.g. "auto", "scope /decoder", "antichain 3"
+  std::vector<std::string> crossing;   // tensors stage2 reads from stage1
+  int stage1_nodes = 0, total_nodes = 0;
+  int64_t stage1_flops = 0, total_flops = 0;
+  int64_t crossing_bytes_f32 = 0;      // as float32 (today's manifest figure)
+  int64_t crossing_bytes_wire = 0;     // at the precision that crosses (8/16 bit per tensor)
+  FrameEstimate estimate;
+  double npu_flops_share() const { return total_flops ? double(stage1_flops) / double(total_flops) : 0.0; }
+};
+
+struct Frontier {
+  std::string platform;                // profile name, or "native"
+  std::string objective;               // "fps" or "latency"
+  std::vector<CutCandidate> candidates;  // every candidate estimated, best first
+  int chosen = -1;                     // index into candidates
+  int baseline = -1;                   // today's automatic cut (max NPU FLOPs), index
+  bool empty() const { return candidates.empty(); }
+};
+
+}  // namespace npusplit
