@@ -7,6 +7,7 @@
 #include "npusplit/model/compiled_model.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/passes/passes.h"
+#include "npusplit/shapes/node_inference.h"
 #include "npusplit/shapes/resolve.h"
 
 namespace npusplit {
@@ -71,6 +72,7 @@ void run_to_fixed_point(onnx::ModelProto& m, ShapeMap& shapes, FixReport& report
     for (auto& r : report.results) {
       const Pass* p = find_pass(r.pass);
       const auto t0 = std::chrono::steady_clock::now();
+      const GraphFingerprint before = fingerprint(m.graph());
       PassResult pr = p->run(m, shapes);
       spdlog::debug("pass {} iteration {}: {} rewrites in {:.0f} ms", r.pass, report.iterations, pr.rewrites,
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -79,11 +81,16 @@ void run_to_fixed_point(onnx::ModelProto& m, ShapeMap& shapes, FixReport& report
       r.rewrites += pr.rewrites;
       r.changes.insert(r.changes.end(), pr.changes.begin(), pr.changes.end());
       remove_dead_code(*m.mutable_graph());
-      // Rewrites only add ops ONNX shape inference knows; refreshing in place is enough (a
-      // tensor it cannot type is skipped by the later passes, never guessed).
-      ShapeMap fresh = infer_shapes(m);
-      for (auto& [name, info] : shapes) fresh.emplace(name, info);  // keep run-time-only shapes
-      shapes = std::move(fresh);
+      // Rewrites only add ops ONNX shape inference knows: the shapes of what the pass added or
+      // changed are re-derived node by node; only when that cannot be done does the whole graph
+      // go through inference again (a tensor it cannot type is skipped by the later passes,
+      // never guessed).
+      if (!refresh_shapes(m, before, shapes)) {
+        spdlog::debug("pass {}: shapes refreshed by a full inference", r.pass);
+        ShapeMap fresh = infer_shapes(m);
+        for (auto& [name, info] : shapes) fresh.emplace(name, info);  // keep run-time-only shapes
+        shapes = std::move(fresh);
+      }
     }
     if (changed == 0) break;
   }

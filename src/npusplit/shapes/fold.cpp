@@ -16,6 +16,7 @@
 #include "npusplit/ir/graph.h"
 #include "npusplit/ort/ort_util.h"
 #include "npusplit/shapes/kernel_preconditions.h"
+#include "npusplit/shapes/node_inference.h"
 #include "npusplit/shapes/resolve.h"
 
 namespace npusplit {
@@ -525,13 +526,57 @@ RoundResult sweep(onnx::ModelProto& m, const ShapeMap& shapes) {
     if (!h) return nullptr;
     return &values.emplace(name, std::move(*h)).first->second;
   };
+  // Shapes this sweep works out for tensors the last full inference left open (a Slice whose
+  // bounds were just computed, and what follows it), so that a Shape further on folds in the
+  // same sweep instead of one full inference later.
+  ShapeMap learned;
+  auto known_shape = [&](const std::string& name) -> const TensorInfo* {
+    if (auto it = learned.find(name); it != learned.end()) return &it->second;
+    if (auto it = shapes.find(name); it != shapes.end()) return &it->second;
+    return nullptr;
+  };
+  auto propagate = [&](const onnx::NodeProto& n) {
+    bool open = false;
+    for (const auto& o : n.output()) {
+      const auto* s = o.empty() ? nullptr : known_shape(o);
+      open |= !o.empty() && (!s || !s->is_static());
+    }
+    if (!open || !node_inference_allowed(n)) return;
+    std::vector<const TensorInfo*> in_shapes;
+    std::vector<const onnx::TensorProto*> in_data;
+    std::vector<onnx::TensorProto> data_store;
+    data_store.reserve(n.input_size());
+    for (const auto& in : n.input()) {
+      const TensorInfo* s = in.empty() ? nullptr : known_shape(in);
+      if (!in.empty() && (!s || !s->is_static())) return;  // nothing new to learn
+      in_shapes.push_back(s);
+      const onnx::TensorProto* d = nullptr;
+      if (!in.empty() && static_t.count(in)) {
+        if (const auto* t = idx.initializer(in)) {
+          d = t;
+        } else if (auto it = values.find(in); it != values.end()) {
+          data_store.push_back(tensor_proto_of(it->second));
+          data_store.back().set_name(in);
+          d = &data_store.back();
+        }
+      }
+      in_data.push_back(d);
+    }
+    const auto outs = infer_node(n, in_shapes, in_data, opset);
+    for (size_t k = 0; k < outs.size(); ++k)
+      if (!n.output(static_cast<int>(k)).empty() && outs[k].is_static() && outs[k].dtype)
+        learned[n.output(static_cast<int>(k))] = outs[k];
+  };
   std::vector<char> is_static(g->node_size(), 0), deferred(g->node_size(), 0);
   for (int i : idx.topo_order()) {
     const auto& n = g->node(i);
     bool produces_output = false;
     for (const auto& o : n.output()) produces_output |= idx.is_graph_output(o);
     // Control flow is never folded: its bodies may read run-time values from this graph.
-    if (produces_output || is_random_op(n.op_type()) || n.output_size() == 0 || idx.has_subgraph(i)) continue;
+    if (produces_output || is_random_op(n.op_type()) || n.output_size() == 0 || idx.has_subgraph(i)) {
+      if (!idx.has_subgraph(i)) propagate(n);
+      continue;
+    }
     if ((n.op_type() == "Shape" || n.op_type() == "Size") && n.input_size() == 1 &&
         (n.domain().empty() || n.domain() == "ai.onnx")) {
       // The value is the shape: known when the shape is, whatever the data.
@@ -539,9 +584,9 @@ RoundResult sweep(onnx::ModelProto& m, const ShapeMap& shapes) {
       if (const auto* v = values.count(n.input(0)) ? &values.at(n.input(0)) : nullptr) {
         dims = v->spec.dims;
       } else {
-        auto it = shapes.find(n.input(0));
-        if (it == shapes.end() || !it->second.is_static()) continue;
-        dims = it->second.dims;
+        const auto* s = known_shape(n.input(0));
+        if (!s || !s->is_static()) continue;
+        dims = s->dims;
       }
       HostTensor stand_in(TensorSpec{"", TP::BOOL, {0}});  // only its dims are read
       stand_in.spec.dims = dims;
@@ -562,7 +607,10 @@ RoundResult sweep(onnx::ModelProto& m, const ShapeMap& shapes) {
     bool all_static = true;
     for (const auto& in : n.input())
       if (!in.empty() && !static_t.count(in)) all_static = false;
-    if (!all_static) continue;
+    if (!all_static) {
+      propagate(n);
+      continue;
+    }
     is_static[i] = 1;
     for (const auto& o : n.output()) static_t.insert(o);
     std::vector<const HostTensor*> ins;

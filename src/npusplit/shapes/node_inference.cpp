@@ -1,0 +1,160 @@
+#include "npusplit/shapes/node_inference.h"
+
+#include <onnx/defs/schema.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "npusplit/ir/graph.h"
+
+namespace npusplit {
+
+namespace {
+
+onnx::TypeProto type_of(const TensorInfo& t) {
+  onnx::TypeProto tp;
+  auto* tt = tp.mutable_tensor_type();
+  tt->set_elem_type(t.dtype);
+  if (t.has_rank) {
+    auto* sh = tt->mutable_shape();
+    for (int64_t d : t.dims) {
+      auto* dim = sh->add_dim();
+      if (d >= 0) dim->set_dim_value(d);
+    }
+  }
+  return tp;
+}
+
+}  // namespace
+
+bool node_inference_allowed(const onnx::NodeProto& n) {
+  if (!(n.domain().empty() || n.domain() == "ai.onnx")) return false;
+  for (const auto& a : n.attribute())
+    if (a.has_g() || a.graphs_size() > 0) return false;
+  // Resize/Upsample read `scales`/`sizes` by the declared length (onnx 1.12 overflowed on a
+  // short one); control flow and sequences carry their own graphs or types.
+  static const std::unordered_set<std::string> kDenied = {
+      "Resize", "Upsample", "Scan", "Loop", "If", "SequenceConstruct", "SequenceInsert", "SequenceAt",
+      "SequenceErase", "SequenceEmpty", "SplitToSequence", "ConcatFromSequence", "Optional", "OptionalGetElement",
+      "OptionalHasElement"};
+  return !kDenied.count(n.op_type());
+}
+
+std::vector<TensorInfo> infer_node(const onnx::NodeProto& n, const std::vector<const TensorInfo*>& inputs,
+                                   const std::vector<const onnx::TensorProto*>& data, int64_t opset) {
+  if (!node_inference_allowed(n) || static_cast<int>(inputs.size()) != n.input_size() ||
+      data.size() != inputs.size())
+    return {};
+  const auto* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(opset), "");
+  if (!schema || !schema->has_type_and_shape_inference_function()) return {};
+  std::vector<onnx::TypeProto> types(inputs.size());
+  std::unordered_map<std::string, onnx::TypeProto*> types_by_name;
+  std::unordered_map<std::string, const onnx::TensorProto*> data_by_name;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& name = n.input(static_cast<int>(i));
+    if (name.empty() || !inputs[i]) continue;
+    types[i] = type_of(*inputs[i]);
+    types_by_name[name] = &types[i];
+    if (data[i]) data_by_name[name] = data[i];
+  }
+  onnx::NodeProto node = n;  // the context wants a mutable node
+  const onnx::ShapeInferenceOptions opts(false, 1, false);
+  onnx::shape_inference::InferenceContextImpl ctx(node, types_by_name, data_by_name, {}, opts);
+  try {
+    schema->GetTypeAndShapeInferenceFunction()(ctx);
+  } catch (...) {
+    return {};  // the next full inference decides
+  }
+  std::vector<TensorInfo> out;
+  out.reserve(n.output_size());
+  for (int i = 0; i < n.output_size(); ++i) out.push_back(tensor_info_of(*ctx.getOutputType(static_cast<size_t>(i))));
+  return out;
+}
+
+}  // namespace npusplit
+
+namespace npusplit {
+
+namespace {
+bool same_info(const TensorInfo& a, const TensorInfo& b) {
+  return a.dtype == b.dtype && a.has_rank == b.has_rank && a.dims == b.dims;
+}
+}  // namespace
+
+GraphFingerprint fingerprint(const onnx::GraphProto& g) {
+  GraphFingerprint f;
+  f.by_output.reserve(static_cast<size_t>(g.node_size()));
+  for (const auto& n : g.node())
+    if (n.output_size() > 0) f.by_output.emplace(n.output(0), n.SerializeAsString());
+  return f;
+}
+
+bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes) {
+  const auto& g = m.graph();
+  int64_t opset = 0;
+  for (const auto& o : m.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+  std::unordered_set<std::string> changed;  // tensors whose facts differ from SHAPES' old ones
+  std::unordered_map<std::string, const onnx::TensorProto*> inits;
+  for (const auto& t : g.initializer()) {
+    inits.emplace(t.name(), &t);
+    const TensorInfo info = tensor_info_of(t);
+    auto it = shapes.find(t.name());
+    if (it == shapes.end() || !same_info(it->second, info)) {
+      shapes[t.name()] = info;
+      changed.insert(t.name());
+    }
+  }
+  for (const auto& v : g.input()) {
+    if (inits.count(v.name())) continue;
+    const TensorInfo info = tensor_info_of(v.type());
+    auto it = shapes.find(v.name());
+    if (it == shapes.end() || !same_info(it->second, info)) {
+      shapes[v.name()] = info;
+      changed.insert(v.name());
+    }
+  }
+  Graph idx(g);
+  for (int i : idx.topo_order()) {
+    const auto& n = g.node(i);
+    if (n.output_size() == 0) continue;
+    bool dirty = false;
+    if (auto it = before.by_output.find(n.output(0)); it == before.by_output.end() || it->second != n.SerializeAsString())
+      dirty = true;
+    for (const auto& in : n.input()) dirty |= !in.empty() && changed.count(in) > 0;
+    for (const auto& o : n.output()) dirty |= !o.empty() && !shapes.count(o);
+    if (!dirty) continue;
+    std::vector<const TensorInfo*> in_shapes;
+    std::vector<const onnx::TensorProto*> in_data;
+    for (const auto& in : n.input()) {
+      const TensorInfo* s = nullptr;
+      if (!in.empty()) {
+        auto it = shapes.find(in);
+        if (it == shapes.end()) return false;
+        s = &it->second;
+      }
+      in_shapes.push_back(s);
+      auto d = in.empty() ? inits.end() : inits.find(in);
+      in_data.push_back(d == inits.end() ? nullptr : d->second);
+    }
+    const auto outs = infer_node(n, in_shapes, in_data, opset);
+    if (static_cast<int>(outs.size()) != n.output_size()) return false;
+    for (int k = 0; k < n.output_size(); ++k) {
+      const std::string& o = n.output(k);
+      if (o.empty()) continue;
+      // Less than a full static shape: the full inference (with its data propagation) may know
+      // more, so it decides.
+      if (!outs[k].dtype || !outs[k].is_static()) return false;
+      auto it = shapes.find(o);
+      if (it == shapes.end() || !same_info(it->second, outs[k])) {
+        shapes[o] = outs[k];
+        changed.insert(o);
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace npusplit
