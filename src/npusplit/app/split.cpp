@@ -200,6 +200,7 @@ SplitResult split_model(const SplitOptions& o) {
   onnx::ModelProto original;
   if (o.verify) original = loaded;
   CompiledModel model = CompiledModel::compile(std::move(loaded), o.input_shapes, o.model.string());
+  spdlog::debug("split: compiled, peak {:.0f} MiB", hwm_mib());
   // --no-fix on an automatic cut: the same analysis of the rewritten model says what the
   // passes would have given (one line in the report, only when they would move the cut).
   if (!o.fix && o.compare_with_fix && o.cut.empty()) {
@@ -213,6 +214,7 @@ SplitResult split_model(const SplitOptions& o) {
     Progress progress("split", 0);
     progress.step(0, "rewrite passes");
     r.fix = apply_passes(model, o.fix_passes.empty() ? default_pass_names() : o.fix_passes);
+    spdlog::debug("split: rewritten, peak {:.0f} MiB", hwm_mib());
   }
   r.analysis = analyze_compiled(std::move(model), std::move(summary), ao);
   Analysis& a = r.analysis;
