@@ -5,12 +5,17 @@
 
 #include <cstring>
 
+#include "npusplit/io/model_io.h"
 #include "npusplit/ir/builder.h"
+#include "npusplit/model/compiled_model.h"
+#include "npusplit/passes/pass.h"
 #include "npusplit/ir/graph.h"
 #include "npusplit/ort/ort_util.h"
 #include "npusplit/shapes/fold.h"
+#include "npusplit/shapes/node_inference.h"
 #include "npusplit/shapes/resolve.h"
 #include "npusplit/verify/verify.h"
+#include "test_support.h"
 
 namespace npusplit {
 namespace {
@@ -201,6 +206,86 @@ TEST(FoldSweep, MixedGraphFoldsBitExactWithOneSessionPerRound) {
   const auto rep = verify_equivalent(model, folded, cases, 0.0);
   EXPECT_TRUE(rep.ok);
   for (const auto& w : rep.worst) EXPECT_EQ(w.max_abs_diff, 0.0) << w.name;
+}
+
+
+// A chain of halvings, each Slice's end computed from the Shape of the previous Slice's output
+// (as DEIMv2's decoder layers do): the sweep carries each Slice's shape forward itself, so the
+// whole chain folds in one sweep (plus the one that finds nothing left), where it took one
+// full shape inference per link before; the folded model gives the same bytes.
+TEST(FoldSweep, ShapesCarriedForwardFoldAChainInOneSweep) {
+  ModelBuilder b;
+  auto cur = b.input("x", {1, 64});
+  const int links = 4;
+  for (int k = 0; k < links; ++k) {
+    const std::string s = std::to_string(k);
+    auto sh = b.node("Shape", "shape" + s, {cur});
+    auto d = b.node("Gather", "dim" + s, {sh, b.ints("i1_" + s, {1}, {})}, {Attr::of("axis", 0)});
+    auto df = b.node("Cast", "tofloat" + s, {d}, {Attr::of("to", static_cast<int64_t>(TP::FLOAT))});
+    auto hf = b.node("Mul", "half" + s, {df, b.scalar("h" + s, 0.5f)});
+    auto h = b.node("Cast", "toint" + s, {hf}, {Attr::of("to", static_cast<int64_t>(TP::INT64))});
+    auto hu = b.node("Unsqueeze", "unsq" + s, {h, b.ints("ax" + s, {0})});
+    auto sl = b.node("Slice", "slice" + s, {cur, b.ints("st" + s, {0}), hu, b.ints("axes" + s, {1})});
+    cur = b.node("Relu", "relu" + s, {sl});
+  }
+  b.output(cur, {1, 4});
+  const auto model = b.build();
+  onnx::ModelProto folded = model;
+  fix_input_shapes(folded, {});
+  const auto fo = fold_static(folded);
+  EXPECT_EQ(fo.stats.rounds, 2) << "one sweep folds the chain, one finds nothing more";
+  EXPECT_EQ(folded.graph().node_size(), 2 * links);  // the Slices and Relus remain
+  for (const auto& n : folded.graph().node()) EXPECT_TRUE(n.op_type() == "Slice" || n.op_type() == "Relu") << n.name();
+  EXPECT_EQ(fo.shapes.at(folded.graph().output(0).name()).dims, (std::vector<int64_t>{1, 4}));
+  const auto cases = make_verify_cases(model, {}, 1, {});
+  const auto rep = verify_equivalent(model, folded, cases, 0.0);
+  EXPECT_TRUE(rep.ok);
+}
+
+// One node's inference is onnx's own: a Slice with known bounds, a Reshape with a -1, and what
+// the sweep must not run itself (a Resize waits for the isolated full inference).
+TEST(NodeInference, RunsTheOpsOwnInferenceOnOneNode) {
+  ModelBuilder b;
+  b.node("Slice", "s", {"x", "st", "en", "ax"});
+  b.node("Resize", "r", {"x", "", "scales"});
+  const auto m = b.build();
+  TensorInfo x{TP::FLOAT, {1, 8, 10}, true}, i1{TP::INT64, {1}, true};
+  onnx::TensorProto st = tensor_proto_of(ints("st", {2})), en = tensor_proto_of(ints("en", {7})),
+                    ax = tensor_proto_of(ints("ax", {2}));
+  const auto out = infer_node(m.graph().node(0), {&x, &i1, &i1, &i1}, {nullptr, &st, &en, &ax}, 17);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dims, (std::vector<int64_t>{1, 8, 5}));
+  EXPECT_EQ(out[0].dtype, TP::FLOAT);
+  // Without the bounds' values the shape stays open (rank only): the sweep then learns nothing.
+  const auto open = infer_node(m.graph().node(0), {&x, &i1, &i1, &i1}, {nullptr, nullptr, nullptr, nullptr}, 17);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_FALSE(open[0].is_static());
+  EXPECT_FALSE(node_inference_allowed(m.graph().node(1)));
+  EXPECT_TRUE(infer_node(m.graph().node(1), {&x, nullptr, &i1}, {nullptr, nullptr, nullptr}, 17).empty());
+}
+
+// The rewrite passes refresh shapes node by node: on a real export, every tensor's shape after
+// the passes equals what a full ONNX shape inference of the rewritten model gives.
+TEST(NodeInference, PassesRefreshEqualsFullInference) {
+  NPUSPLIT_REQUIRE_MODEL(path, "deimv2_atto.onnx");
+  auto model = CompiledModel::compile(load_model(path), {}, "atto");
+  const auto report = apply_passes(model, default_pass_names());
+  int rewrites = 0;
+  for (const auto& r : report.results) rewrites += r.rewrites;
+  ASSERT_GT(rewrites, 0);
+  onnx::ModelProto copy = model.proto();
+  const ShapeMap full = infer_shapes(copy);
+  int compared = 0;
+  for (const auto& n : model.proto().graph().node())
+    for (const auto& o : n.output()) {
+      auto it = full.find(o);
+      if (it == full.end() || !it->second.is_static()) continue;
+      ASSERT_TRUE(model.shapes().count(o)) << o;
+      EXPECT_EQ(model.shapes().at(o).dims, it->second.dims) << o;
+      EXPECT_EQ(model.shapes().at(o).dtype, it->second.dtype) << o;
+      ++compared;
+    }
+  EXPECT_GT(compared, 500);
 }
 
 }  // namespace

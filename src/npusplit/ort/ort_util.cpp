@@ -119,7 +119,10 @@ std::vector<HostTensor> run_session(Ort::Session& s, const std::vector<HostTenso
   }
   std::vector<HostTensor> host;
   host.reserve(results.size());
-  for (size_t i = 0; i < results.size(); ++i) host.push_back(to_host(results[i], outs[i]));
+  for (size_t i = 0; i < results.size(); ++i) {
+    host.push_back(to_host(results[i], outs[i]));
+    results[i] = Ort::Value{nullptr};  // one copy of each output at a time, not two of all
+  }
   return host;
 }
 

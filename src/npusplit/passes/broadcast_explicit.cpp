@@ -59,25 +59,27 @@ class BroadcastExplicit : public Pass {
         std::string& full = cache[{constant_content_key(*c), out.dims}];
         if (full.empty()) {
           const auto src = constant_floats(*c);
-          std::vector<float> dst(static_cast<size_t>(out.numel()));
-          // Broadcast by index arithmetic (right-aligned shapes).
-          std::vector<int64_t> idx(out.rank(), 0);
-          for (size_t e = 0; e < dst.size(); ++e) {
-            int64_t off = 0, stride = 1;
-            for (int a = out.rank() - 1; a >= 0; --a) {
-              const int ca = a - lead;
-              if (ca >= 0) {
-                if (ci.dims[ca] != 1) off += idx[a] * stride;
-                stride *= ci.dims[ca];
+          const auto count = static_cast<size_t>(out.numel());
+          // Broadcast by index arithmetic (right-aligned shapes), written straight into the
+          // new initializer (the largest tables are 8 MiB).
+          full = ed.add_floats(c->name() + "/full", out.dims, [&](float* dst) {
+            std::vector<int64_t> idx(out.rank(), 0);
+            for (size_t e = 0; e < count; ++e) {
+              int64_t off = 0, stride = 1;
+              for (int a = out.rank() - 1; a >= 0; --a) {
+                const int ca = a - lead;
+                if (ca >= 0) {
+                  if (ci.dims[ca] != 1) off += idx[a] * stride;
+                  stride *= ci.dims[ca];
+                }
+              }
+              dst[e] = src[static_cast<size_t>(off)];
+              for (int a = out.rank() - 1; a >= 0; --a) {
+                if (++idx[a] < out.dims[a]) break;
+                idx[a] = 0;
               }
             }
-            dst[e] = src[static_cast<size_t>(off)];
-            for (int a = out.rank() - 1; a >= 0; --a) {
-              if (++idx[a] < out.dims[a]) break;
-              idx[a] = 0;
-            }
-          }
-          full = ed.add_floats(c->name() + "/full", out.dims, dst);
+          });
         }
         ed.remove(i);
         ed.add(op, n.name(), {k == 0 ? full : n.input(0), k == 1 ? full : n.input(1)}, {}, {n.output(0)});

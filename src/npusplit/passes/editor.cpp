@@ -3,6 +3,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "npusplit/base/checked_math.h"
 #include "npusplit/error.h"
 
 namespace npusplit {
@@ -88,12 +89,20 @@ std::string GraphEditor::add_ints(const std::string& base, const std::vector<int
 
 std::string GraphEditor::add_floats(const std::string& base, const std::vector<int64_t>& dims,
                                     const std::vector<float>& v) {
-  onnx::TensorProto t;
+  return add_floats(base, dims, [&](float* dst) { std::copy(v.begin(), v.end(), dst); });
+}
+
+std::string GraphEditor::add_floats(const std::string& base, const std::vector<int64_t>& dims,
+                                    const std::function<void(float*)>& fill) {
+  const auto n = checked_numel(dims);
+  if (!n || *n > kMaxTensorBytes / int64_t{sizeof(float)}) fail("{}: constant of {} is too large", base, dims_str(dims));
+  onnx::TensorProto& t = inits_.emplace_back();
   t.set_name(fresh(base));
   t.set_data_type(onnx::TensorProto::FLOAT);
   for (auto d : dims) t.add_dims(d);
-  t.set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
-  inits_.push_back(t);
+  std::string* raw = t.mutable_raw_data();
+  raw->resize(static_cast<size_t>(*n) * sizeof(float));
+  fill(reinterpret_cast<float*>(raw->data()));
   return t.name();
 }
 

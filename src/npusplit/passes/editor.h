@@ -4,6 +4,7 @@
 // topologically, as the ONNX checker requires).
 #include <onnx/onnx_pb.h>
 
+#include <functional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -27,6 +28,10 @@ class GraphEditor {
                   std::vector<Attr> attrs = {}, std::vector<std::string> outputs = {});
   std::string add_ints(const std::string& base, const std::vector<int64_t>& v);
   std::string add_floats(const std::string& base, const std::vector<int64_t>& dims, const std::vector<float>& v);
+  // A float constant of DIMS whose values FILL writes in place: a large table exists once, in
+  // the initializer, instead of as a vector, a string and a copy of the tensor.
+  std::string add_floats(const std::string& base, const std::vector<int64_t>& dims,
+                         const std::function<void(float*)>& fill);
   // Marks NODE for removal; its name becomes free, so a replacement added afterwards keeps it
   // (reports and `hailo parser --end-node-names` then still name the original node).
   void remove(int node) {
