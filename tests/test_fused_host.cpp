@@ -423,7 +423,8 @@ TEST(FusedAttentionShared, RunGivesTheSameDetectionsWithAndWithoutFusion) {
         db = std::max(db, std::fabs(f["box_xyxy"][k].get<double>() - p["box_xyxy"][k].get<double>()));
       // 1e-4 of the normalised box is 0.05 px on this 451-px photo.
       if (ds <= 1e-4 && db <= 0.05) {
-        found = used[j] = 1;
+        used[j] = 1;
+        found = true;
         worst_score = std::max(worst_score, ds);
       }
     }

@@ -135,7 +135,9 @@ TEST(OpsetReduce, MaxOnASpatialAxisMovedToTheFeatureAxisInBothForms) {
     EXPECT_EQ(count_op(after, "Transpose"), 2);
     EXPECT_TRUE(SameOutputs(m, after));
     for (const auto& node : after.graph().node())
-      if (node.op_type() == "ReduceMax") EXPECT_TRUE(findings(after, node.name()).empty()) << node.name();
+      if (node.op_type() == "ReduceMax") {
+        EXPECT_TRUE(findings(after, node.name()).empty()) << node.name();
+      }
   }
 }
 
@@ -377,7 +379,9 @@ TEST(OpsetConvert, SplitNumOutputsBecomesSizesWhenUneven) {
   // An even split just drops the attribute.
   const auto even = convert_opset(split3(18, 1, {2, 2, 2}), 17, "t");
   for (const auto& n : even.graph().node())
-    if (n.op_type() == "Split") EXPECT_EQ(n.input_size(), 1);
+    if (n.op_type() == "Split") {
+      EXPECT_EQ(n.input_size(), 1);
+    }
   EXPECT_TRUE(SameOutputs(split3(18, 1, {2, 2, 2}), even));
 }
 

@@ -438,7 +438,9 @@ TEST(PassReduceKeepdims, OutputFeedingShapeSensitiveOpsStillRight) {
   EXPECT_EQ(a.rewrites("reduce-keepdims"), 2);
   EXPECT_EQ(befores(a.result("reduce-keepdims")), (std::vector<std::string>{"rmax", "rmin"}));
   for (const auto& n : a.after.graph().node())
-    if (n.op_type().rfind("Reduce", 0) == 0) EXPECT_EQ(attr_int(n, "keepdims", 1), 1) << n.name();
+    if (n.op_type().rfind("Reduce", 0) == 0) {
+      EXPECT_EQ(attr_int(n, "keepdims", 1), 1) << n.name();
+    }
   const auto sb = shapes_of(a.before), sa = shapes_of(a.after);
   for (const char* t : {"rmax_out", "rmin_out", "reshape_out", "concat_out", "topk_out0", "topk_out1"})
     EXPECT_EQ(sa.at(t).dims, sb.at(t).dims) << t;

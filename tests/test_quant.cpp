@@ -360,7 +360,9 @@ TEST(QuantFlow, SplitRecordsPreprocessCalibQuantAndBundle) {
   EXPECT_GT(q.weight_pairs, 0);
   for (const auto& c : q.crossing) {
     EXPECT_LE(c.min, c.max);
-    if (std::isfinite(c.sqnr8_db)) EXPECT_GE(c.sqnr16_db - c.sqnr8_db, 40.0) << c.name;
+    if (std::isfinite(c.sqnr8_db)) {
+      EXPECT_GE(c.sqnr16_db - c.sqnr8_db, 40.0) << c.name;
+    }
     EXPECT_EQ(c.effect8.size(), q.outputs.size());
   }
   ASSERT_FALSE(q.outputs.empty());

@@ -899,7 +899,9 @@ TEST(RulesCoverage, EveryConstraintIsExercised) {
     const auto& rs = rules(t);
     for (const auto& d : rs.defaults) EXPECT_TRUE(tested.count(d.id)) << t << " default '" << d.id << "' has no test";
     for (const auto& [op, r] : rs.ops) {
-      if (r.status == OpStatus::Constrained) EXPECT_FALSE(r.constraints.empty()) << t << " " << op;
+      if (r.status == OpStatus::Constrained) {
+        EXPECT_FALSE(r.constraints.empty()) << t << " " << op;
+      }
       for (const auto& c : r.constraints)
         EXPECT_TRUE(tested.count(c.id)) << t << " " << op << ": constraint '" << c.id << "' has no test";
     }

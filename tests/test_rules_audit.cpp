@@ -159,7 +159,9 @@ TEST_P(TwoWay, FailsAndNeighbourPasses) {
   EXPECT_EQ(bad[0].node, "n") << describe(bad);
   EXPECT_EQ(bad[0].rule, expect_id) << describe(bad);
   EXPECT_EQ(bad[0].severity, severity) << describe(bad);
-  if (!op.empty() && c.rule.rfind("op:", 0) == 0) EXPECT_EQ(bad[0].op, op);
+  if (!op.empty() && c.rule.rfind("op:", 0) == 0) {
+    EXPECT_EQ(bad[0].op, op);
+  }
   const auto good = flags_from_file(files[1]);
   EXPECT_TRUE(good.empty()) << r->what << ": the neighbour is flagged:" << describe(good);
   // Both files are real models: ONNX Runtime loads and runs them (or, where the repro says it

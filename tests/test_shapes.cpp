@@ -78,7 +78,9 @@ TEST(ShapesResolve, RuntimeReshapeTargetIsFolded) {
       ASSERT_TRUE(r.shapes.count(o)) << o;
       EXPECT_TRUE(r.shapes.at(o).is_static()) << o;
     }
-    if (n.op_type() == "Reshape") EXPECT_TRUE(g.is_constant(n.input(1))) << n.name();
+    if (n.op_type() == "Reshape") {
+      EXPECT_TRUE(g.is_constant(n.input(1))) << n.name();
+    }
   }
   EXPECT_EQ(r.shapes.at("to_tokens_out").dims, (std::vector<int64_t>{1, 8, 64}));
   EXPECT_EQ(r.shapes.at("to_grid_out").dims, (std::vector<int64_t>{1, 8, 8, 8}));

@@ -584,7 +584,9 @@ void expect_stage1_clean_but_suspects(const SplitResult& r) {
     EXPECT_TRUE(v.supported || v.suspect_only) << v.name << " (" << v.op << ") is rejected in stage1: "
                                                << (v.findings.empty() ? "" : v.findings[0].rule_id);
   for (const auto& v : r.analysis.verdicts)
-    if (r.analysis.partition.stage1[v.node]) EXPECT_TRUE(v.supported || v.suspect_only) << v.name;
+    if (r.analysis.partition.stage1[v.node]) {
+      EXPECT_TRUE(v.supported || v.suspect_only) << v.name;
+    }
 }
 
 TEST(SplitShared, DeimV2AttoBitExact) {

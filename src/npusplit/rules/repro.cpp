@@ -152,15 +152,6 @@ onnx::ModelProto gqa_repeat(bool with_tile) {
   return g.b.build();
 }
 
-// Declares TENSOR's shape (value_info) where ONNX inference cannot know it.
-void declare(ModelBuilder& b, const std::string& tensor, Dims dims) {
-  auto* vi = b.model().mutable_graph()->add_value_info();
-  vi->set_name(tensor);
-  auto* tt = vi->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(kF);
-  for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
-}
-
 // A constant of a dtype the builder's float/int64 helpers do not write (bool, uint8): one
 // byte per element, VALUES cycled over the element count.
 std::string byte_const(ModelBuilder& b, const std::string& name, int32_t dtype, Dims dims, std::vector<uint8_t> values) {
