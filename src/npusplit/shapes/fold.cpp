@@ -99,8 +99,9 @@ std::optional<HostTensor> eval_gather(const onnx::NodeProto& n, const HostTensor
       int64_t k = (*indices)[j];
       if (k < -dim || k >= dim) return std::nullopt;  // ORT refuses it: leave the error to it
       if (k < 0) k += dim;
-      std::memcpy(out.data.data() + ((o * ni + j) * inner) * es, data.data.data() + ((o * dim + k) * inner) * es,
-                  static_cast<size_t>(inner * es));
+      if (inner > 0)
+        std::memcpy(out.data.data() + ((o * ni + j) * inner) * es, data.data.data() + ((o * dim + k) * inner) * es,
+                    static_cast<size_t>(inner * es));
     }
   return out;
 }
@@ -126,7 +127,7 @@ std::optional<HostTensor> eval_concat(const onnx::NodeProto& n, const std::vecto
   for (int64_t o = 0; o < outer; ++o)
     for (const auto* t : in) {
       const int64_t block = (outer ? t->numel() / std::max<int64_t>(outer, 1) : 0) * es;
-      std::memcpy(dst, t->data.data() + o * block, static_cast<size_t>(block));
+      if (block > 0) std::memcpy(dst, t->data.data() + o * block, static_cast<size_t>(block));  // an empty part has no data pointer
       dst += block;
     }
   return out;
@@ -420,7 +421,7 @@ std::optional<HostTensor> host_tensor_of(const onnx::TensorProto& t, int64_t max
   const size_t bytes = h.data.size();
   if (t.has_raw_data()) {
     if (t.raw_data().size() != bytes) return std::nullopt;
-    std::memcpy(h.data.data(), t.raw_data().data(), bytes);
+    if (bytes) std::memcpy(h.data.data(), t.raw_data().data(), bytes);
     return h;
   }
   const int64_t n = *numel;
