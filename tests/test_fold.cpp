@@ -111,6 +111,10 @@ TEST(FoldSweep, ConcatUnsqueezeSqueeze) {
   expect_same_as_ort(make_node("Unsqueeze", {"x", "ax"}), {ints("x", {1, 2, 3}), ints("ax", {-1, 0})});
   expect_same_as_ort(make_node("Squeeze", {"x"}), {ints("x", {4, 5}, {1, 2, 1})});
   expect_same_as_ort(make_node("Squeeze", {"x", "ax"}), {ints("x", {4, 5}, {1, 2, 1}), ints("ax", {-1})});
+  // An empty part (exports concatenate an empty shape list): its data has no pointer at all,
+  // which the copy must not touch (UBSan found it on every DEIMv2 export).
+  expect_same_as_ort(make_node("Concat", {"a", "e", "b"}, {Attr::of("axis", 0)}),
+                     {ints("a", {1, 2}), ints("e", {}, {0}), ints("b", {3})});
 }
 
 TEST(FoldSweep, SliceWithStepsAxesAndClamping) {
