@@ -25,7 +25,7 @@ using TP = onnx::TensorProto;
 HostTensor ints(const std::string& name, std::vector<int64_t> v, std::vector<int64_t> dims = {-1}) {
   if (dims == std::vector<int64_t>{-1}) dims = {static_cast<int64_t>(v.size())};
   HostTensor t(TensorSpec{name, TP::INT64, dims});
-  std::memcpy(t.data.data(), v.data(), t.data.size());
+  if (!v.empty()) std::memcpy(t.data.data(), v.data(), t.data.size());
   return t;
 }
 
