@@ -122,6 +122,7 @@ void add_split(CLI::App& app, int& exit_code) {
     o.fix_passes = split_commas(passes);
     if (no_fix && (fix_flag || !o.fix_passes.empty())) fail("--no-fix contradicts {}", fix_flag ? "--fix" : "--passes");
     o.fix = !no_fix;
+    o.calib_images = calib;
     auto r = split_model(o);
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << split_text(r);
