@@ -195,6 +195,7 @@ SplitResult split_model(const SplitOptions& o) {
   ao.allow_suspect = o.allow_suspect;
   ao.ranges.images = o.calib_images;
   ao.ranges.seed = o.range_seed;
+  ao.ranges.enabled = o.quant_ranges;
   ao.ranges.preprocess = o.preprocess;
   auto loaded = load_model(o.model);
   std::error_code ec;
