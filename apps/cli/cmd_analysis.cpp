@@ -53,8 +53,13 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--input-shape", shapes, "NAME=D0,D1,... for dynamic inputs (batch defaults to 1)");
   cmd->add_flag("--json", as_json, "the full report as JSON (schema npusplit.check/1)");
   cmd->add_flag("--all", all, "one row per node instead of grouped rows");
+  static bool no_ranges = false;
+  cmd->add_flag("--no-quant-ranges", no_ranges,
+                "skip measuring the merges' value ranges (one seeded synthetic image through the model's preprocessing): "
+                "no quant-mixed-range finding, and mixed merges may end stage1");
   cmd->callback([&] {
     AnalyzeOptions o;
+    o.ranges.enabled = !no_ranges;
     o.target = target;
     o.dfc = dfc;
     o.parser_log = parser_log;
@@ -104,6 +109,10 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--fused-tolerance", o.fused_tolerance, "with --fused-host --verify: max abs diff allowed")
       ->capture_default_str();
   cmd->add_flag("--json", as_json, "print the manifest");
+  static bool split_no_ranges = false;
+  cmd->add_flag("--no-quant-ranges", split_no_ranges,
+                "skip measuring the merges' value ranges (on --calib's images, else one seeded synthetic image): mixed "
+                "merges may end stage1, no quant-mixed-range warning");
   static PreprocessArgs pre;
   add_preprocess_options(cmd, pre);
   static std::vector<std::string> calib;
@@ -122,6 +131,8 @@ void add_split(CLI::App& app, int& exit_code) {
     o.fix_passes = split_commas(passes);
     if (no_fix && (fix_flag || !o.fix_passes.empty())) fail("--no-fix contradicts {}", fix_flag ? "--fix" : "--passes");
     o.fix = !no_fix;
+    o.calib_images = calib;
+    o.quant_ranges = !split_no_ranges;
     auto r = split_model(o);
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << split_text(r);

@@ -38,6 +38,11 @@ void add_model_options(CLI::App* cmd, ModelArgs& a) {
       ->check(CLI::IsMember({"ort", "hailo"}))
       ->capture_default_str();
   cmd->add_option("--hef", a.hef, "with --backend hailo: the compiled stage1 (.hef)");
+  cmd->add_option("--hef-input", a.hef_input,
+                  "how stage1 takes its input: uint8 (0-255 NHWC pixels: the HEF of the bundle's .alls, whose "
+                  "normalization layer does the rest) | float32 (default: the manifest's stage1.hef_input; with "
+                  "--backend ort, uint8 runs the ONNX stage1 fed that way)")
+      ->check(CLI::IsMember({"uint8", "float32"}));
   cmd->add_option("--threads", a.threads, "ONNX Runtime intra-op threads per stage (0: one per core)")
       ->check(at_least(0));
   cmd->add_flag("--no-fused-host", a.no_fused_host,

@@ -73,6 +73,10 @@ void add_prepare(CLI::App& app, int& exit_code) {
   cmd->add_flag("--pack", o.pack, "pack the cut tensors into one (the user's layout)");
   cmd->add_flag("--force", o.force, "redo every variant, even those whose stamp says up to date");
   cmd->add_option("--input-shape", shapes, "NAME=D0,D1,...");
+  cmd->add_option("--calib", o.calib, "images/videos/folders: per variant also the calibration set, the 8-bit emulation "
+                                      "and the DFC bundle (.alls, _dfc.py), as split --calib");
+  cmd->add_option("--calib-count", o.calib_count, "with --calib: frames per calibration set (default: all, at most 1024)")
+      ->check(at_least(1));
   cmd->callback([&] {
     if (!dst.empty() && !out.empty()) fail("give the output folder once: DST or -o, not both");
     if (dst.empty() && out.empty()) fail("no output folder: npusplit prepare SRC DST (or -o DST)");

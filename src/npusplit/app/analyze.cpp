@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "npusplit/analysis/cost.h"
+#include "npusplit/app/range_probe.h"
 #include "npusplit/base/checked_math.h"
 #include "npusplit/io/model_io.h"
 
@@ -48,7 +49,9 @@ void judge(Analysis& a, bool partition) {
   a.timings.check_ms = ms_since(t0);
   if (partition) {
     t0 = std::chrono::steady_clock::now();
-    a.partition = auto_partition(partition_input(a, g));
+    PartitionInput in = partition_input(a, g);
+    a.partition = auto_partition(in);
+    if (a.range_options.enabled) quant_aware_cut(a, in);
     a.timings.partition_ms = ms_since(t0);
   }
 }
@@ -61,6 +64,7 @@ void load_rules_into(Analysis& a, const AnalyzeOptions& o) {
     a.parser_log_text = read_file(o.parser_log);
   }
   a.allow_suspect = o.allow_suspect;
+  a.range_options = o.ranges;
 }
 }  // namespace
 

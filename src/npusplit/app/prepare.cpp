@@ -1,5 +1,7 @@
 #include "npusplit/app/prepare.h"
 
+#include "npusplit/bundle/split_calib.h"
+
 #include <chrono>
 #include <fstream>
 
@@ -76,7 +78,7 @@ std::string file_content_hash(const fs::path& path) { return sha256_file(path); 
 nlohmann::json prepare_stamp(const PrepareOptions& o, const fs::path& input) {
   nlohmann::json shapes = nlohmann::json::object();
   for (const auto& [name, dims] : o.input_shapes) shapes[name] = dims;
-  return {{"schema", "npusplit.prepare-stamp/1"},
+  nlohmann::json stamp = {{"schema", "npusplit.prepare-stamp/1"},
           {"tool", std::string("npusplit ") + kVersion},
           {"input", {{"file", input.filename().string()}, {"sha256", file_content_hash(input)}}},
           {"rules", {{"target", o.target}, {"sha256", rules_hash(o.target)}}},
@@ -87,6 +89,9 @@ nlohmann::json prepare_stamp(const PrepareOptions& o, const fs::path& input) {
             {"verify", o.verify},
             {"verify_random", o.verify ? o.verify_random : 0},
             {"verify_images", o.verify ? o.verify_images : std::vector<std::string>{}}}}};
+  // Only with --calib, so stamps written without it stay valid.
+  if (!o.calib.empty()) stamp["options"]["calib"] = {{"inputs", o.calib}, {"count", o.calib_count}};
+  return stamp;
 }
 
 std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
@@ -153,7 +158,17 @@ std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
       so.fix = o.fix;
       so.pack = o.pack;
       so.input_shapes = o.input_shapes;
+      so.calib_images = o.calib;
       auto r = split_model(so);
+      if (!o.calib.empty()) {
+        SplitCalibOptions co;
+        co.manifest = r.manifest_path;
+        co.images = o.calib;
+        co.count = o.calib_count;
+        const auto cr = calib_quant_bundle(co);
+        if (cr.calib) row.bundle_files.push_back(cr.calib_path);
+        for (const auto& f : cr.bundle_files) row.bundle_files.push_back(f);
+      }
       // Written last: a run interrupted before this point is redone next time.
       write_file_atomic(stamp_path, dump_json(stamp));
       row.status = "done";
@@ -190,9 +205,16 @@ std::string prepare_text(const std::vector<PrepareRow>& rows) {
                  r.verify_max_diff ? fmt::format("{:g}{}", *r.verify_max_diff, r.verify_ok ? "" : " FAIL") : "-",
                  fmt::format("{:.1f} s", r.seconds)});
   }
-  return format_table({"variant", "source", "status", "cut tensors", "per frame", "NPU FLOPs", "stage1 check",
-                       "verify max diff", "time"},
-                      t, 60);
+  std::string out = format_table({"variant", "source", "status", "cut tensors", "per frame", "NPU FLOPs", "stage1 check",
+                                   "verify max diff", "time"},
+                                  t, 60);
+  for (const auto& r : rows)
+    if (!r.bundle_files.empty()) {
+      out += fmt::format("{}: DFC bundle (npusplit did not run the DFC):", r.variant);
+      for (const auto& f : r.bundle_files) out += " " + f.filename().string();
+      out += "\n";
+    }
+  return out;
 }
 
 }  // namespace npusplit

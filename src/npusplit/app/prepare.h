@@ -18,6 +18,10 @@ struct PrepareOptions {
   int verify_random = 1;
   std::vector<std::string> verify_images;
   InputShapes input_shapes;
+  // --calib IMAGES: per variant also the calibration set, the 8-bit emulation and the DFC bundle
+  // (as `split --calib`), and the quantization-aware cut measures the merges on these images.
+  std::vector<std::string> calib;
+  int64_t calib_count = 0;
 };
 
 struct PrepareRow {
@@ -29,6 +33,7 @@ struct PrepareRow {
   std::optional<double> verify_max_diff;
   bool verify_ok = true;
   double seconds = 0;
+  std::vector<std::filesystem::path> bundle_files;  // with --calib: calib set, .alls, _dfc.py
 };
 
 // x1/x2/x3 are the user's names for upstream's M/L/X: a missing deimv2_x1.onnx falls back to

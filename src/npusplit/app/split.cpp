@@ -1,5 +1,7 @@
 #include "npusplit/app/split.h"
 
+#include "npusplit/app/range_probe.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -191,6 +193,10 @@ SplitResult split_model(const SplitOptions& o) {
   ao.parser_log = o.parser_log;
   ao.input_shapes = o.input_shapes;
   ao.allow_suspect = o.allow_suspect;
+  ao.ranges.images = o.calib_images;
+  ao.ranges.seed = o.range_seed;
+  ao.ranges.enabled = o.quant_ranges;
+  ao.ranges.preprocess = o.preprocess;
   auto loaded = load_model(o.model);
   std::error_code ec;
   ModelSummary summary = summarize(loaded, o.model.string(), static_cast<int64_t>(fs::file_size(o.model, ec)));
@@ -227,6 +233,7 @@ SplitResult split_model(const SplitOptions& o) {
   }
   spdlog::debug("split: analysed, peak {:.0f} MiB", hwm_mib());
   a.partition = cut_of(a, o);
+  if (!o.cut.empty()) flag_npu_merges(a);  // the findings follow the cut the user chose
   if (a.partition.stage1_nodes == 0)
     fail("{}: no node at the model's inputs is supported by {}: nothing to put in stage1", o.model.string(),
          a.rules.target);

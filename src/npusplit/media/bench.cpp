@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/error.h"
 #include "npusplit/io/split_manifest.h"
+#include "npusplit/runtime/hef_io.h"
 #include "npusplit/runtime/stage.h"
 
 namespace npusplit {
@@ -41,11 +43,26 @@ StageOptions stage2_options(StageOptions so, const PipelineSpec& a) {
 
 Built build_pipeline(const PipelineSpec& spec, bool pipelined) {
   PipelineSpec a = spec;
+  std::optional<SplitManifest> manifest;
   if (!a.manifest.empty()) {
     if (!a.model.empty() || !a.stage1.empty()) fail("--manifest names the stages: drop --model/--stage1");
-    const SplitManifest m = read_split_manifest(a.manifest);
-    if (a.backend == "ort") a.stage1 = m.stage1.string();
-    if (a.stage2.empty()) a.stage2 = m.stage2.string();
+    manifest = read_split_manifest(a.manifest);
+    if (a.backend == "ort") a.stage1 = manifest->stage1.string();
+    if (a.stage2.empty()) a.stage2 = manifest->stage2.string();
+  }
+  // The HEF's contract from the manifest (checked before HailoRT is needed: bad input fails alike everywhere).
+  std::optional<HefInput> hef_input;
+  if (!a.hef_input.empty()) hef_input = parse_hef_input(a.hef_input);
+  std::vector<CrossingEnd> ends;
+  HefInputRecord hef_rec;
+  if (a.backend == "hailo" || hef_input) {
+    if (!manifest)
+      fail("{} needs --manifest SPLIT.json: it says how the HEF takes its input and which HEF output is which crossing "
+           "tensor",
+           a.backend == "hailo" ? "--backend hailo" : "--hef-input");
+    hef_rec = hef_input_record(manifest->doc);
+    if (hef_input) hef_rec.format = *hef_input;
+    if (a.backend == "hailo") ends = crossing_ends(manifest->doc, a.manifest);
   }
   if (a.backend == "hailo") {
 #ifndef NPUSPLIT_WITH_HAILORT
@@ -79,7 +96,16 @@ Built build_pipeline(const PipelineSpec& spec, bool pipelined) {
     // steals the cores the other stage needs. So pools spin only inside their own Run (measured on
     // 2 cores: atto 4.9 ms vs 6.5 ms without spinning and 11.7 ms with ORT's default spinning).
     so.stop_spinning_after_run = true;
-    auto s1 = make_ort_stage(a.stage1, so);
+    std::unique_ptr<Stage> s1;
+    if (hef_input == HefInput::uint8) {
+      // The HEF's input contract in ONNX Runtime: stage1 with the .alls normalization prepended, fed uint8 pixels.
+      StageOptions po = so;
+      const PixelNormalization norm = hef_rec.norm;
+      po.edit_model = [norm](onnx::ModelProto& m) { m = prepend_pixel_normalization(m, norm); };
+      s1 = make_pixel_fed_stage(make_ort_stage(a.stage1, po), norm);
+    } else {
+      s1 = make_ort_stage(a.stage1, so);
+    }
     auto s2 = make_ort_stage(a.stage2, stage2_options(so, a));
     auto extra = extra_model_inputs(*s2);
     b.pipeline = std::make_unique<TwoStagePipeline>(std::move(s1), std::move(s2), extra);
@@ -97,7 +123,10 @@ Built build_pipeline(const PipelineSpec& spec, bool pipelined) {
   for (const auto& s : s2->inputs())
     if (std::find(extra.begin(), extra.end(), s.name) == extra.end() && s.name != ho.input_name)
       ho.expected_outputs.push_back(s);
-  auto s1 = make_hailo_stage(a.hef, ho);
+  ho.input_uint8 = hef_rec.format == HefInput::uint8;
+  for (const auto& e : ends) ho.crossing_end_nodes.emplace_back(e.tensor, e.end_nodes);
+  std::unique_ptr<Stage> s1 = make_hailo_stage(a.hef, ho);
+  if (ho.input_uint8) s1 = make_pixel_fed_stage(std::move(s1), hef_rec.norm);
   b.pipeline = std::make_unique<TwoStagePipeline>(std::move(s1), std::move(s2), extra);
   b.what = a.hef + " (hailo) -> " + a.stage2;
 #endif

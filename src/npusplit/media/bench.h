@@ -13,6 +13,9 @@ namespace npusplit {
 // Which models, on which backend.
 struct PipelineSpec {
   std::string model, manifest, stage1, stage2, hef, backend = "ort";
+  // --hef-input uint8|float32: how stage1 takes its input (empty: the manifest's stage1.hef_input).
+  // With --backend ort, uint8 runs the ONNX stage1 fed as the HEF would be (normalization prepended).
+  std::string hef_input;
   int threads = 0;
   bool no_fused_host = false;
 };

@@ -80,7 +80,8 @@ Partition auto_partition(const PartitionInput& in) {
     changed = false;
     for (auto it = g.topo_order().rbegin(); it != g.topo_order().rend(); ++it) {
       const int i = *it;
-      if (!p.stage1[i] || cost_flops(in, i) != 0) continue;
+      const bool no_end = !in.no_end.empty() && in.no_end[size_t(i)];
+      if (!p.stage1[i] || (cost_flops(in, i) != 0 && !no_end)) continue;
       const auto& n = g.node(i);
       bool sink = true;
       int64_t out_bytes = 0;
@@ -89,6 +90,14 @@ Partition auto_partition(const PartitionInput& in) {
         out_bytes = sat_add(out_bytes, tensor_bytes(in.shapes, o));
       }
       if (!sink) continue;
+      if (no_end) {  // whatever it costs: the caller rules it out as an end node
+        p.stage1[i] = 0;
+        p.moved_to_host.push_back(n.name());
+        p.moved_no_end.push_back(n.name());
+        changed = true;
+        continue;
+      }
+      if (cost_flops(in, i) != 0) continue;
       // Inputs that would newly cross (not crossing already for another host reader).
       int64_t in_bytes = 0;
       std::set<std::string> seen;

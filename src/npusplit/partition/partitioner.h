@@ -14,6 +14,10 @@ struct PartitionInput {
   const ShapeMap& shapes;
   std::vector<char> supported;   // per node
   std::vector<int64_t> flops;    // per node
+  // Per node (empty: none): stage1 must not end on it. The automatic cut moves such a node to
+  // the host while it would produce a crossing tensor. The caller says why (check: a merge of
+  // parts with different value ranges, which one 8-bit scale would serve badly).
+  std::vector<char> no_end = {};
 };
 
 struct Partition {
@@ -24,6 +28,7 @@ struct Partition {
   int64_t crossing_bytes = 0;
   int stage1_nodes = 0;
   std::vector<std::string> moved_to_host;   // frontier nodes the cost refinement moved back
+  std::vector<std::string> moved_no_end;    // of them, those moved because of PartitionInput::no_end
   double npu_flops_share() const { return total_flops ? double(stage1_flops) / double(total_flops) : 0.0; }
 };
 
@@ -31,7 +36,8 @@ struct Partition {
 bool is_data_movement(const std::string& op);
 
 // The automatic cut: the largest supported prefix (every ancestor supported), then frontier
-// nodes that cost no FLOPs are moved to the host while that lowers the bytes crossing.
+// nodes that cost no FLOPs are moved to the host while that lowers the bytes crossing, and
+// frontier nodes marked no_end are moved to the host (to a fixed point).
 Partition auto_partition(const PartitionInput& in);
 // stage1 = everything needed to compute TENSORS from the inputs. Throws npusplit::Error when
 // a tensor is unknown, when stage1 would hold an unsupported node, or when the cut does not

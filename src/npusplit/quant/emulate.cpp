@@ -100,44 +100,6 @@ const HostTensor& by_name(const std::vector<HostTensor>& v, const std::string& n
   fail("internal: tensor '{}' missing", n);
 }
 
-// The producer chain behind T that only moves data (reshape-like), ending at a merge.
-const onnx::NodeProto* merge_behind(const onnx::GraphProto& g, const std::string& t) {
-  static const std::set<std::string> layout_only = {"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
-  std::unordered_map<std::string, const onnx::NodeProto*> producer;
-  for (const auto& n : g.node())
-    for (const auto& o : n.output()) producer[o] = &n;
-  std::string cur = t;
-  for (int hops = 0; hops < 16; ++hops) {
-    auto it = producer.find(cur);
-    if (it == producer.end()) return nullptr;
-    const auto* n = it->second;
-    if (n->op_type() == "Concat") return n;
-    if (!layout_only.count(n->op_type()) || n->input_size() == 0) return nullptr;
-    cur = n->input(0);
-  }
-  return nullptr;
-}
-
-std::optional<MixedRange> mixed_range_of(const onnx::NodeProto& n, const std::map<std::string, RunningRange>& ranges,
-                                         double threshold) {
-  MixedRange m;
-  m.node = n.name();
-  m.op = n.op_type();
-  double widest = 0, narrowest = INFINITY;
-  for (const auto& in : n.input()) {
-    auto it = ranges.find(in);
-    if (it == ranges.end() || !it->second.seen) continue;  // constants: not measured
-    const double w = double(it->second.hi) - double(it->second.lo);
-    m.parts.push_back({in, it->second.lo, it->second.hi});
-    widest = std::max(widest, w);
-    narrowest = std::min(narrowest, w);
-  }
-  if (m.parts.size() < 2) return std::nullopt;
-  m.ratio = narrowest > 0 ? widest / narrowest : (widest > 0 ? INFINITY : 1.0);
-  if (!(m.ratio > threshold)) return std::nullopt;
-  return m;
-}
-
 double iou(const Detection& a, const Detection& b) {
   const float ix = std::max(0.0f, std::min(a.x2, b.x2) - std::max(a.x1, b.x1));
   const float iy = std::max(0.0f, std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
@@ -241,34 +203,24 @@ QuantReport run_quant(const QuantOptions& o) {
   r.activations = int64_t(acts.size());
   std::map<std::string, RunningRange> ranges;
   {
-    // Min and max are reduced inside the graph: one frame's tensors are never copied out.
-    std::vector<std::string> names;
-    for (const auto& a : acts) {
-      const auto [lo, hi] = range_output_names(a);
-      names.push_back(lo);
-      names.push_back(hi);
-    }
-    auto exposed = make_session(bytes_of(expose_ranges(s1, acts)), oo, "stage1 (activation ranges)");
+    // Min and max are reduced inside the graph (analysis/ranges.h): one frame's tensors are never copied out.
+    RangeMeter meter(s1, acts, false);
     Progress progress("quant: ranges", r.frames, Progress::Style::frames);
     for (int64_t i = 0; i < r.frames; ++i) {
       calib.read(i, frame);
       frame_to_input(frame, r.calib_pixels, r.preprocess, s1_inputs[size_t(image)]);
-      const auto outs = run_session(exposed, s1_inputs, names);
-      for (size_t k = 0; k < acts.size(); ++k) {
-        const float lo = outs[2 * k].as<float>()[0], hi = outs[2 * k + 1].as<float>()[0];
-        ranges[acts[k]].add(&lo, 1);
-        ranges[acts[k]].add(&hi, 1);
-      }
+      meter.add(s1_inputs);
       progress.advance(i + 1);
     }
     progress.finish();
+    ranges = meter.ranges();
   }
   r.ranges_s = seconds_since(t1);
   for (const auto& a : acts) r.ranges.push_back({a, ranges[a].lo, ranges[a].hi});
 
   // Every merge inside stage1 whose parts differ in range (one scale for the merged tensor).
   for (const auto& n : s1.graph().node())
-    if (n.op_type() == "Concat")
+    if (is_merge_op(n.op_type()))
       if (auto m = mixed_range_of(n, ranges, o.mixed_range_ratio)) r.npu_merges.push_back(*m);
 
   // ---- the emulated stage1: Q/DQ on every activation except its outputs (done on the host at --bits)

@@ -23,7 +23,7 @@ namespace npusplit {
 
 // Facts with their evidence in rules/quant/hailo_quant.yaml (a test keeps the two equal).
 constexpr double kA16SqnrThresholdDb = 30.0;  // a crossing tensor below this gets a16_w16 in the .alls
-constexpr double kMixedRangeRatio = 4.0;      // parts of one output whose ranges differ more than this
+// kMixedRangeRatio (parts of one output whose ranges differ more than it): analysis/ranges.h
 
 struct QuantOptions {
   std::filesystem::path manifest, calib;
@@ -39,16 +39,7 @@ struct QuantOptions {
   double drift_iou = 0.5;               // IoU that counts as the same detection
 };
 
-struct RangePart {
-  std::string tensor;
-  float min = 0, max = 0;
-};
-
-struct MixedRange {
-  std::string node, op;                 // the merge (Concat)
-  std::vector<RangePart> parts;
-  double ratio = 0;                     // widest part range / narrowest
-};
+// RangePart, MixedRange: analysis/ranges.h
 
 struct OutputEffect {
   std::string output;

@@ -122,56 +122,6 @@ onnx::ModelProto expose_tensors(const onnx::ModelProto& m, const std::vector<std
   return c;
 }
 
-std::pair<std::string, std::string> range_output_names(const std::string& t) {
-  return {t + "/npusplit_range/min", t + "/npusplit_range/max"};
-}
-
-onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std::string>& names) {
-  onnx::ModelProto c = m;
-  auto* g = c.mutable_graph();
-  const std::unordered_set<std::string> wanted(names.begin(), names.end());
-  const auto reduce = [](const std::string& op, const std::string& in, const std::string& out) {
-    onnx::NodeProto n;
-    n.set_op_type(op);
-    n.set_name(out);
-    n.add_input(in);
-    n.add_output(out);
-    auto* a = n.add_attribute();  // no axes: every axis, in every opset
-    a->set_name("keepdims");
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(0);
-    return n;
-  };
-  // Each reduction right after its tensor's producer: ONNX Runtime then frees the tensor as
-  // early as the model alone would (reductions at the end would keep every tensor alive).
-  std::vector<onnx::NodeProto> nodes;
-  const auto add_pair = [&](const std::string& t) {
-    const auto [lo, hi] = range_output_names(t);
-    nodes.push_back(reduce("ReduceMin", t, lo));
-    nodes.push_back(reduce("ReduceMax", t, hi));
-  };
-  for (const auto& vi : g->input())
-    if (wanted.count(vi.name())) add_pair(vi.name());
-  for (auto& n : *g->mutable_node()) {
-    std::vector<std::string> outs(n.output().begin(), n.output().end());
-    nodes.push_back(std::move(n));
-    for (const auto& o : outs)
-      if (wanted.count(o)) add_pair(o);
-  }
-  g->clear_node();
-  for (auto& n : nodes) *g->add_node() = std::move(n);
-  for (const auto& t : names) {
-    const auto [lo, hi] = range_output_names(t);
-    for (const auto& out : {lo, hi}) {
-      auto* o = g->add_output();
-      o->set_name(out);
-      o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-      o->mutable_type()->mutable_tensor_type()->mutable_shape();
-    }
-  }
-  return c;
-}
-
 std::vector<std::string> layer_outputs(const onnx::ModelProto& m, const std::vector<std::string>& activations) {
   const auto& g = m.graph();
   static const std::set<std::string> unary = {"BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Sigmoid",

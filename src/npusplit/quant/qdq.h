@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "npusplit/analysis/ranges.h"
 #include "npusplit/quant/quantize.h"
 
 namespace npusplit {
@@ -21,10 +22,7 @@ std::vector<std::string> activation_tensors(const onnx::ModelProto& m);
 // A copy of M whose outputs are its own plus NAMES (float, shapes from M's value_info where known).
 onnx::ModelProto expose_tensors(const onnx::ModelProto& m, const std::vector<std::string>& names);
 
-// A copy of M that outputs, for each of NAMES, its min and max over the whole tensor (ReduceMin /
-// ReduceMax inside the graph, named range_output_names()): ranges without holding the tensors.
-onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std::string>& names);
-std::pair<std::string, std::string> range_output_names(const std::string& tensor);
+// expose_ranges() and range_output_names(): analysis/ranges.h (check measures merges with them too).
 
 // The activations the NPU stores at its own precision: each activation, except those whose
 // only reader is an op the DFC fuses into the layer before it (BatchNormalization, an

@@ -72,18 +72,5 @@ double SqnrAccumulator::db() const {
   return 10.0 * std::log10(signal_ / noise_);
 }
 
-void RunningRange::add(const float* v, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const float x = v[i];
-    if (!std::isfinite(x)) continue;
-    if (!seen) {
-      lo = hi = x;
-      seen = true;
-    } else {
-      lo = std::min(lo, x);
-      hi = std::max(hi, x);
-    }
-  }
-}
 
 }  // namespace npusplit

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "npusplit/analysis/ranges.h"
+
 namespace npusplit {
 
 struct QuantParams {
@@ -39,11 +41,6 @@ class SqnrAccumulator {
   double signal_ = 0, noise_ = 0;
 };
 
-// Min/max of the finite values, kept running over frames.
-struct RunningRange {
-  float lo = 0, hi = 0;
-  bool seen = false;
-  void add(const float* v, size_t n);
-};
+// RunningRange (min/max over frames): analysis/ranges.h.
 
 }  // namespace npusplit

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <map>
 
 #include "npusplit/report/format.h"
@@ -21,6 +22,38 @@ json tensor_json(const TensorSummary& t) {
 int unsupported_count(const Analysis& a) { return count_verdicts(a.verdicts).flagged(); }
 
 int check_exit_code(const Analysis& a) { return unsupported_count(a) == 0 ? 0 : 1; }
+
+std::string verdict_label(const std::string& severity) {
+  return severity == "suspect" ? "suspect" : severity == "warning" ? "warning" : "rejected";
+}
+
+json range_probe_json(const RangeProbe& r) {
+  const auto merge_json = [](const MixedRange& m) {
+    json parts = json::array();
+    for (const auto& p : m.parts) parts.push_back({{"tensor", p.tensor}, {"min", p.min}, {"max", p.max}});
+    return json{{"node", m.node}, {"op", m.op}, {"ratio", std::isfinite(m.ratio) ? json(m.ratio) : json(nullptr)}, {"parts", parts}};
+  };
+  json j = {{"measured", r.measured}, {"source", r.source}, {"description", r.description}, {"seed", r.seed},
+            {"frames", r.frames}, {"tensors", r.tensors}, {"ratio", r.ratio}, {"ms", r.ms}, {"moved_to_host", r.moved}};
+  if (!r.skipped.empty()) j["skipped"] = r.skipped;
+  j["mixed_merges"] = json::array();
+  for (const auto& m : r.merges) j["mixed_merges"].push_back(merge_json(m));
+  j["npu_merges"] = json::array();
+  for (const auto& m : r.npu_merges) j["npu_merges"].push_back(merge_json(m));
+  return j;
+}
+
+std::string range_probe_text(const RangeProbe& r) {
+  if (!r.measured) return r.skipped.empty() || r.skipped == "no merge in stage1" ? "" : "quant ranges: " + r.skipped + "\n";
+  std::string s = fmt::format("quant ranges: {} merge input(s) measured on {}: {} merge(s) join parts differing more than {:g}x",
+                              r.tensors, r.description, r.merges.size(), r.ratio);
+  if (!r.moved.empty()) {
+    s += "; kept off stage1's end (moved to the host):";
+    for (const auto& m : r.moved) s += " " + m;
+  }
+  s += fmt::format("; {} left inside stage1 (quant-mixed-range) [{:.0f} ms]\n", r.npu_merges.size(), r.ms);
+  return s;
+}
 
 json summary_json(const ModelSummary& s) {
   json j;
@@ -103,6 +136,7 @@ json check_json(const Analysis& a) {
         {"node_share", total ? double(p.stage1_nodes) / total : 0.0},
         {"crossing", p.crossing},
         {"crossing_bytes", p.crossing_bytes}}}};
+  j["quant_ranges"] = range_probe_json(a.ranges);
   j["exit_code"] = check_exit_code(a);
   return j;
 }
@@ -141,7 +175,7 @@ std::string check_text(const Analysis& a, bool all_nodes) {
         groups.push_back({v.op, f.rule_id, f.reason, f.fix, f.evidence, f.severity, {}, f.detail});
       }
       groups[it->second].nodes.push_back(v.name);
-      if (all_nodes) node_rows.push_back({v.name, v.op, f.severity == "suspect" ? "suspect" : "rejected", f.rule_id, f.fix, f.reason + (f.detail.empty() ? "" : " (" + f.detail + ")")});
+      if (all_nodes) node_rows.push_back({v.name, v.op, verdict_label(f.severity), f.rule_id, f.fix, f.reason + (f.detail.empty() ? "" : " (" + f.detail + ")")});
     }
   }
   if (groups.empty()) {
@@ -153,7 +187,7 @@ std::string check_text(const Analysis& a, bool all_nodes) {
     for (const auto& g : groups) {
       std::string names = g.nodes.front();
       if (g.nodes.size() > 1) names += fmt::format(" (+{} more)", g.nodes.size() - 1);
-      rows.push_back({g.op, g.severity == "suspect" ? "suspect" : "rejected", std::to_string(g.nodes.size()), names,
+      rows.push_back({g.op, verdict_label(g.severity), std::to_string(g.nodes.size()), names,
                       g.evidence, g.fix, g.reason + (g.detail.empty() ? "" : " [e.g. " + g.detail + "]")});
     }
     out += format_table({"op", "verdict", "nodes", "node names", "evidence", "fix", "reason"}, rows, 60);
@@ -162,6 +196,7 @@ std::string check_text(const Analysis& a, bool all_nodes) {
   const int total = static_cast<int>(a.verdicts.size());
   const auto counts = count_verdicts(a.verdicts);
   const auto& p = a.partition;
+  out += range_probe_text(a.ranges);
   out += fmt::format("\nsummary: {} nodes after folding: {} supported, {} unsupported, {} suspect (inferred parser "
                      "failure, not confirmed)\n", total, total - counts.flagged(), counts.rejected, counts.suspect);
   out += fmt::format(

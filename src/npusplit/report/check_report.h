@@ -13,5 +13,9 @@ nlohmann::json check_json(const Analysis& a);
 std::string check_text(const Analysis& a, bool all_nodes);
 int check_exit_code(const Analysis& a);  // 0 all supported, 1 some not
 int unsupported_count(const Analysis& a);
+// The quantization-aware cut's record (where the merge ranges came from, what moved, what is left).
+nlohmann::json range_probe_json(const RangeProbe& r);
+std::string range_probe_text(const RangeProbe& r);
+std::string verdict_label(const std::string& severity);  // rejected | suspect | warning
 
 }  // namespace npusplit

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "npusplit/base/checked_math.h"
@@ -10,6 +11,7 @@
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/format.h"
 #include "npusplit/rules/parser_log.h"
+#include "npusplit/runtime/hef_io.h"
 #include "npusplit/ort/msda_op.h"
 
 namespace npusplit {
@@ -104,6 +106,7 @@ json split_manifest(const SplitResult& r, const SplitOptions& o) {
   m["cut"] = {{"mode", o.cut.empty() ? "auto" : "manual"},
               {"packed", o.pack},
               {"moved_to_host_by_cost", a.partition.moved_to_host},
+              {"quant_ranges", range_probe_json(a.ranges)},
               {"order", "topological order of the producing nodes in the original graph (manual: as given)"}};
   json crossing = json::array();
   const auto& shapes = a.model.shapes();
@@ -113,6 +116,9 @@ json split_manifest(const SplitResult& r, const SplitOptions& o) {
     json c = {{"name", name}, {"original_tensor", orig}, {"dtype", dtype_name(info.dtype)},
               {"shape", info.dims}, {"bytes_per_frame", info.bytes()}};
     if (o.pack) c["packed_offset_elements"] = r.stages.pack_layout[k].first;
+    // The ONNX node(s) producing it: how a HEF output is matched to this tensor (by HailoRT's original names).
+    if (k < r.stages.crossing_end_nodes.size() && !r.stages.crossing_end_nodes[k].empty())
+      c["end_nodes"] = json::array({r.stages.crossing_end_nodes[k]});
     crossing.push_back(c);
   }
   m["crossing"] = crossing;
@@ -156,6 +162,16 @@ json split_manifest(const SplitResult& r, const SplitOptions& o) {
   // An absolute path: the command works from any folder.
   s1["hailo_parser_command"] =
       hailo_parser_command(fs::absolute(r.stage1_path).lexically_normal().string(), a.rules.hw_arch, r.stages);
+  {
+    // What a HEF compiled with the bundle's .alls takes: the normalization layer on 0-255 pixels.
+    HefInputRecord h;
+    const auto& po = r.preprocess.options;
+    for (size_t c = 0; c < 3; ++c) {
+      h.norm.mean[c] = po.scale * (po.mean ? (*po.mean)[c] : 0.0f);
+      h.norm.std[c] = po.scale * (po.std ? (*po.std)[c] : 1.0f);
+    }
+    s1["hef_input"] = hef_input_json(h);
+  }
   s1["inputs"] = json::array();
   for (const auto& vi : r.stages.stage1.graph().input()) s1["inputs"].push_back(tensor_contract(vi));
   s1["outputs"] = json::array();
@@ -233,6 +249,11 @@ std::string split_text(const SplitResult& r) {
     out += fmt::format("stage1 opset: {} -> {} ({}); converted vs unconverted max abs diff {:.6g}\n",
                        r.stage1_opset.model, r.stage1_opset.written, r.stage1_opset.reason, worst);
   }
+  out += range_probe_text(a.ranges);
+  for (const auto& m : a.ranges.npu_merges)
+    out += fmt::format("warning: quant-mixed-range: {} ({}) inside stage1 merges parts whose ranges differ {}x: one 8-bit "
+                       "scale for all of them (npusplit check lists the parts and the fix)\n",
+                       m.node, m.op, std::isfinite(m.ratio) ? fmt::format("{:.0f}", m.ratio) : std::string("inf"));
   out += fmt::format("stage1 check: {}\n", stage1_check_verdict(r));
   out += "hailo parser: " +
          hailo_parser_command(fs::absolute(r.stage1_path).lexically_normal().string(), a.rules.hw_arch, r.stages) +

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "npusplit/analysis/ranges.h"
+#include "npusplit/detect/preprocess_record.h"
 #include "npusplit/model/compiled_model.h"
 #include "npusplit/partition/partitioner.h"
 #include "npusplit/rules/evaluator.h"
@@ -36,6 +38,16 @@ struct Timings {
   double load_ms = 0, resolve_ms = 0, check_ms = 0, partition_ms = 0;
 };
 
+// The quantization-aware cut: how check/split measure the parts of every merge on the NPU side.
+struct RangeProbeOptions {
+  bool enabled = true;
+  std::vector<std::string> images;   // split --calib: ranges from these (else one seeded synthetic image)
+  uint32_t seed = 0;
+  int64_t max_frames = 8;            // of the images: a bound on check's cost
+  double ratio = kMixedRangeRatio;
+  PreprocessOverrides preprocess;    // how an image becomes the input (as split records it)
+};
+
 struct Analysis {
   onnx::ModelProto original;   // as loaded (external data inlined)
   ModelSummary summary;
@@ -50,6 +62,9 @@ struct Analysis {
   // A failed `hailo parser` log (--parser-log): its findings are added on every judge().
   std::string parser_log_path, parser_log_text;
   ParserLogResult parser_log;
+  // Merges of parts with different measured ranges (quant-mixed-range), on every judge().
+  RangeProbeOptions range_options;
+  RangeProbe ranges;
 };
 
 struct AnalyzeOptions {
@@ -64,6 +79,7 @@ struct AnalyzeOptions {
   // Keep the model as loaded in Analysis::original (verify needs it). Without it, the loaded
   // model is resolved in place: one copy of the weights less.
   bool keep_original = true;
+  RangeProbeOptions ranges;
 };
 
 }  // namespace npusplit

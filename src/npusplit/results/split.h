@@ -47,6 +47,10 @@ struct SplitOptions {
   bool fused_host = false;
   double fused_tolerance = 1e-4;
   PreprocessOverrides preprocess;      // --letterbox/--bgr/--scale/--mean/--std, recorded in the manifest
+  // --calib: the quantization-aware cut measures the merges on these (else on a synthetic image).
+  std::vector<std::string> calib_images;
+  uint32_t range_seed = 0;
+  bool quant_ranges = true;            // --no-quant-ranges: off
 };
 
 // What split did to stage1's opset (converted only when outside the target parser's range).

@@ -18,6 +18,7 @@
 #include "npusplit/error.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/runtime/stage.h"
+#include "npusplit/runtime/hef_io.h"
 
 namespace npusplit {
 
@@ -29,6 +30,7 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 
 constexpr int32_t kFloat = 1;  // onnx::TensorProto::FLOAT
+constexpr int32_t kUint8 = 2;  // onnx::TensorProto::UINT8
 constexpr size_t kPage = 4096;
 
 std::string status_text(hailo_status st) {
@@ -108,14 +110,16 @@ class HailoStage final : public Stage {
     {
       auto in = model_->input(in_name_);
       if (!in) fail("{}: input '{}': {}", path_, in_name_, status_text(in.status()));
-      in->set_format_type(HAILO_FORMAT_TYPE_FLOAT32);
+      in->set_format_type(opt_.input_uint8 ? HAILO_FORMAT_TYPE_UINT8 : HAILO_FORMAT_TYPE_FLOAT32);
       in->set_format_order(HAILO_FORMAT_ORDER_NHWC);
       in_shape_ = in->shape();
     }
     TensorSpec is;
     is.name = opt_.input_name.empty() ? in_name_ : opt_.input_name;
-    is.dtype = kFloat;
-    is.dims = {1, int64_t(in_shape_.features), int64_t(in_shape_.height), int64_t(in_shape_.width)};
+    is.dtype = opt_.input_uint8 ? kUint8 : kFloat;
+    is.dims = opt_.input_uint8
+                  ? std::vector<int64_t>{1, int64_t(in_shape_.height), int64_t(in_shape_.width), int64_t(in_shape_.features)}
+                  : std::vector<int64_t>{1, int64_t(in_shape_.features), int64_t(in_shape_.height), int64_t(in_shape_.width)};
     inputs_.push_back(is);
 
     // Outputs: FLOAT32 (HailoRT de-quantizes), host order left at its NHWC-like default.
@@ -134,6 +138,19 @@ class HailoStage final : public Stage {
       hef_outs.push_back({name, out->shape(), false});
     }
     if (hef_outs.empty()) fail("{}: the HEF has no outputs", path_);
+    // Which HEF output is which crossing tensor: by the original ONNX names HailoRT keeps.
+    const bool by_names = !opt_.crossing_end_nodes.empty();
+    if (by_names) {
+      std::vector<CrossingEnd> ends;
+      for (const auto& [t, nodes] : opt_.crossing_end_nodes) ends.push_back({t, nodes});
+      std::vector<HefOutputNames> names;
+      for (const auto& h : hef_outs) {
+        auto orig = model_->hef().get_original_names_from_vstream_name(h.name);
+        if (!orig) fail("{}: output '{}': no original names: {}", path_, h.name, status_text(orig.status()));
+        names.push_back({h.name, orig.release()});
+      }
+      opt_.output_map = map_hef_outputs(ends, names, path_);
+    }
 
     std::vector<TensorSpec> wanted = opt_.expected_outputs;
     if (wanted.empty()) {  // no ONNX side given: HEF names, NCHW
@@ -166,6 +183,8 @@ class HailoStage final : public Stage {
       }
       for (auto& h : hef_outs)  // 2. same name
         if (!pick && (h.name == spec.name || base_name(h.name) == spec.name)) try_pick(h);
+      if (!pick && by_names)
+        fail("{}: no HEF output carries stage2's input '{}' by the manifest's end nodes", path_, spec.name);
       if (!pick) {  // 3. the only unused output of a fitting shape
         std::vector<HefOut*> fits;
         for (auto& h : hef_outs) {
@@ -205,7 +224,7 @@ class HailoStage final : public Stage {
     bindings_ = bindings.release();
     {
       const size_t bytes = model_->input(in_name_)->get_frame_size();
-      const size_t want = size_t(inputs_[0].numel()) * sizeof(float);
+      const size_t want = size_t(inputs_[0].numel()) * (opt_.input_uint8 ? 1 : sizeof(float));
       if (bytes != want)
         fail("{}: HailoRT input frame is {} bytes, {} expected for float {}", path_, bytes, want,
              hef_shape_str(in_shape_));
@@ -242,8 +261,10 @@ class HailoStage final : public Stage {
   void run(const std::vector<const HostTensor*>& in, std::vector<HostTensor>& out) override {
     const auto t0 = Clock::now();
     check_io(in, out);
-    // NCHW -> NHWC (and the optional scale), into the bound input buffer.
-    {
+    // NCHW -> NHWC (and the optional scale), into the bound input buffer; uint8 pixels are NHWC already.
+    if (opt_.input_uint8) {
+      std::memcpy(in_buf_->data(), in[0]->data.data(), in[0]->data.size());
+    } else {
       const float* src = in[0]->as<float>();
       float* dst = in_buf_->data();
       const size_t C = in_shape_.features, H = in_shape_.height, W = in_shape_.width, HW = H * W;

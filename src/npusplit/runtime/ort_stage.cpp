@@ -106,6 +106,7 @@ class OrtStage final : public Stage {
     // Fixing the inputs in the graph (dynamic batch -> 1) lets ONNX Runtime specialise shapes.
     (void)fix_input_shapes(m, o.input_shapes);
     if (o.fuse_host_ops) fused_ = fuse_deformable_attention(m).fused;
+    if (o.edit_model) o.edit_model(m);
     std::string bytes;
     if (!m.SerializeToString(&bytes)) fail("{}: cannot serialise the model for ONNX Runtime", path_);
     m = onnx::ModelProto();  // the session keeps its own copy; free ours

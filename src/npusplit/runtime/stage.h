@@ -11,12 +11,17 @@
 //     between two sets;
 //   - stage2 reads stage1's output tensors directly: no copy between stages.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "npusplit/ort/host_tensor.h"
+
+namespace onnx {
+class ModelProto;
+}
 
 namespace npusplit {
 
@@ -79,6 +84,8 @@ struct StageOptions {
   bool fuse_host_ops = false;
   // Shapes for dynamic inputs (NAME -> dims); a dynamic batch defaults to 1.
   std::map<std::string, std::vector<int64_t>> input_shapes;
+  // Applied to the loaded model before ONNX Runtime sees it (e.g. prepend_pixel_normalization).
+  std::function<void(onnx::ModelProto&)> edit_model;
 };
 
 // ONNX Runtime on the CPU. Loading errors (missing, corrupt, unsupported model) are one-line
@@ -103,6 +110,12 @@ struct HailoStageOptions {
   // Multiplies the float input before HailoRT quantizes it: 1 when the HEF was calibrated on the
   // same [0,1] floats the ONNX stage1 takes; 255 when normalisation was compiled into the HEF.
   float input_scale = 1.0f;
+  // The HEF takes uint8 NHWC pixels (its model script has the normalization layer): the stage's
+  // input is then uint8 [1,H,W,3]; wrap it in make_pixel_fed_stage() (runtime/hef_io.h).
+  bool input_uint8 = false;
+  // HEF output -> crossing tensor by HailoRT's original names (map_hef_outputs() in
+  // runtime/hef_io.h); when given, no output is matched by shape.
+  std::vector<std::pair<std::string, std::vector<std::string>>> crossing_end_nodes;
   std::string network_group;      // for HEFs with several network groups
   int timeout_ms = 10000;
 };

@@ -103,6 +103,8 @@ StageModels build_stages_impl(const onnx::ModelProto& resolved, onnx::ModelProto
   std::unordered_map<std::string, std::string> rename;
   for (size_t k = 0; k < p.crossing.size(); ++k) {
     out.renamed.emplace_back(p.crossing[k], cut[k]);
+    const int producer = idx.producer(p.crossing[k]);
+    out.crossing_end_nodes.push_back(producer >= 0 ? g.node(producer).name() : std::string());
     rename[p.crossing[k]] = cut[k];
     shapes[cut[k]] = shapes.at(p.crossing[k]);
   }

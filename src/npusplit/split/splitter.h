@@ -15,6 +15,9 @@ struct StageModels {
   // Crossing tensors: original name -> name at the cut, in the documented order.
   std::vector<std::pair<std::string, std::string>> renamed;
   std::vector<std::string> stage1_start_nodes, stage1_end_nodes;  // for `hailo parser`
+  // Per crossing tensor (as `renamed`): the ONNX node that produces it, which HailoRT's
+  // get_original_names_from_vstream_name() names for the HEF output that carries it.
+  std::vector<std::string> crossing_end_nodes;
   // With --pack: where each part sits in the packed tensor (offset, count in elements).
   std::vector<std::pair<int64_t, int64_t>> pack_layout;
   std::string packed_name;

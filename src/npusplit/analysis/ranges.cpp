@@ -1,0 +1,195 @@
+#include "npusplit/analysis/ranges.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "npusplit/error.h"
+#include "npusplit/ir/graph.h"
+#include "npusplit/ort/ort_util.h"
+
+namespace npusplit {
+
+void RunningRange::add(const float* v, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float x = v[i];
+    if (!std::isfinite(x)) continue;
+    if (!seen) {
+      lo = hi = x;
+      seen = true;
+    } else {
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+  }
+}
+
+std::pair<std::string, std::string> range_output_names(const std::string& t) {
+  return {t + "/npusplit_range/min", t + "/npusplit_range/max"};
+}
+
+onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std::string>& names) {
+  onnx::ModelProto c = m;
+  auto* g = c.mutable_graph();
+  const std::unordered_set<std::string> wanted(names.begin(), names.end());
+  const auto reduce = [](const std::string& op, const std::string& in, const std::string& out) {
+    onnx::NodeProto n;
+    n.set_op_type(op);
+    n.set_name(out);
+    n.add_input(in);
+    n.add_output(out);
+    auto* a = n.add_attribute();  // no axes: every axis, in every opset
+    a->set_name("keepdims");
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(0);
+    return n;
+  };
+  // Each reduction right after its tensor's producer: ONNX Runtime then frees the tensor as
+  // early as the model alone would (reductions at the end would keep every tensor alive).
+  std::vector<onnx::NodeProto> nodes;
+  const auto add_pair = [&](const std::string& t) {
+    const auto [lo, hi] = range_output_names(t);
+    nodes.push_back(reduce("ReduceMin", t, lo));
+    nodes.push_back(reduce("ReduceMax", t, hi));
+  };
+  for (const auto& vi : g->input())
+    if (wanted.count(vi.name())) add_pair(vi.name());
+  for (auto& n : *g->mutable_node()) {
+    std::vector<std::string> outs(n.output().begin(), n.output().end());
+    nodes.push_back(std::move(n));
+    for (const auto& o : outs)
+      if (wanted.count(o)) add_pair(o);
+  }
+  g->clear_node();
+  for (auto& n : nodes) *g->add_node() = std::move(n);
+  for (const auto& t : names) {
+    const auto [lo, hi] = range_output_names(t);
+    for (const auto& out : {lo, hi}) {
+      auto* o = g->add_output();
+      o->set_name(out);
+      o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+      o->mutable_type()->mutable_tensor_type()->mutable_shape();
+    }
+  }
+  return c;
+}
+
+onnx::ModelProto prune_to(const onnx::ModelProto& m, const std::vector<std::string>& names) {
+  const Graph g(m.graph());
+  std::vector<char> keep(size_t(g.node_count()), 0);
+  std::unordered_set<std::string> reads;
+  std::vector<std::string> stack(names.begin(), names.end());
+  while (!stack.empty()) {
+    const std::string t = stack.back();
+    stack.pop_back();
+    if (!reads.insert(t).second) continue;
+    const int i = g.producer(t);
+    if (i < 0 || keep[size_t(i)]) continue;
+    keep[size_t(i)] = 1;
+    for (const auto& x : g.node(i).input())
+      if (!x.empty()) stack.push_back(x);
+    for (const auto& x : g.implicit_inputs(i)) stack.push_back(x);
+  }
+  onnx::ModelProto c;
+  c.set_ir_version(m.ir_version());
+  *c.mutable_opset_import() = m.opset_import();
+  auto* cg = c.mutable_graph();
+  cg->set_name(m.graph().name());
+  for (const auto& init : m.graph().initializer())
+    if (reads.count(init.name())) *cg->add_initializer() = init;
+  for (const auto& vi : m.graph().input())
+    if (reads.count(vi.name()) || !g.is_constant(vi.name())) *cg->add_input() = vi;  // every runtime input stays
+  for (int i = 0; i < g.node_count(); ++i)
+    if (keep[size_t(i)]) *cg->add_node() = g.node(i);
+  for (const auto& vi : m.graph().value_info())
+    if (reads.count(vi.name())) *cg->add_value_info() = vi;
+  return c;
+}
+
+struct RangeMeter::Impl {
+  Ort::Session session;
+};
+
+RangeMeter::RangeMeter(const onnx::ModelProto& m, std::vector<std::string> names, bool prune) : names_(std::move(names)) {
+  onnx::ModelProto exposed = prune ? expose_ranges(prune_to(m, names_), names_) : expose_ranges(m, names_);
+  if (prune) {
+    // Only the reductions are outputs: the model's own outputs would need the rest of it.
+    auto* outs = exposed.mutable_graph()->mutable_output();
+    outs->erase(std::remove_if(outs->begin(), outs->end(),
+                               [](const onnx::ValueInfoProto& o) { return o.name().find("/npusplit_range/") == std::string::npos; }),
+                outs->end());
+  }
+  for (const auto& n : names_) {
+    const auto [lo, hi] = range_output_names(n);
+    outputs_.push_back(lo);
+    outputs_.push_back(hi);
+  }
+  std::string bytes;
+  if (!exposed.SerializeToString(&bytes)) fail("range measurement: model too large to serialize");
+  exposed.Clear();
+  OrtOptions oo;
+  oo.cpu_arena = false;
+  impl_ = std::make_unique<Impl>(Impl{make_session(bytes, oo, "activation ranges")});
+  inputs_ = session_inputs(impl_->session);
+}
+
+RangeMeter::~RangeMeter() = default;
+
+void RangeMeter::add(const std::vector<HostTensor>& inputs) {
+  const auto outs = run_session(impl_->session, inputs, outputs_);
+  for (size_t k = 0; k < names_.size(); ++k) {
+    const float lo = outs[2 * k].as<float>()[0], hi = outs[2 * k + 1].as<float>()[0];
+    auto& r = ranges_[names_[k]];
+    r.add(&lo, 1);
+    r.add(&hi, 1);
+  }
+  ++frames_;
+}
+
+bool is_merge_op(const std::string& op) { return op == "Concat"; }
+
+bool is_layout_only_op(const std::string& op) {
+  static const std::set<std::string> ops = {"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+  return ops.count(op) > 0;
+}
+
+// The producer chain behind T that only moves data (reshape-like), ending at a merge.
+const onnx::NodeProto* merge_behind(const onnx::GraphProto& g, const std::string& t) {
+  std::unordered_map<std::string, const onnx::NodeProto*> producer;
+  for (const auto& n : g.node())
+    for (const auto& o : n.output()) producer[o] = &n;
+  std::string cur = t;
+  for (int hops = 0; hops < 16; ++hops) {
+    auto it = producer.find(cur);
+    if (it == producer.end()) return nullptr;
+    const auto* n = it->second;
+    if (is_merge_op(n->op_type())) return n;
+    if (!is_layout_only_op(n->op_type()) || n->input_size() == 0) return nullptr;
+    cur = n->input(0);
+  }
+  return nullptr;
+}
+
+std::optional<MixedRange> mixed_range_of(const onnx::NodeProto& n, const std::map<std::string, RunningRange>& ranges,
+                                         double threshold) {
+  MixedRange m;
+  m.node = n.name();
+  m.op = n.op_type();
+  double widest = 0, narrowest = INFINITY;
+  for (const auto& in : n.input()) {
+    auto it = ranges.find(in);
+    if (it == ranges.end() || !it->second.seen) continue;  // constants: not measured
+    const double w = double(it->second.hi) - double(it->second.lo);
+    m.parts.push_back({in, it->second.lo, it->second.hi});
+    widest = std::max(widest, w);
+    narrowest = std::min(narrowest, w);
+  }
+  if (m.parts.size() < 2) return std::nullopt;
+  m.ratio = narrowest > 0 ? widest / narrowest : (widest > 0 ? INFINITY : 1.0);
+  if (!(m.ratio > threshold)) return std::nullopt;
+  return m;
+}
+
+}  // namespace npusplit

@@ -1,0 +1,147 @@
+// The quantization-aware cut (issue 11 item 5): a merge whose parts' measured ranges differ more
+// than the packing threshold never ends stage1, and every such merge left inside stage1 gets a
+// quant-mixed-range finding; ranges from a seeded synthetic image or from calibration images.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "npusplit/app/analyze.h"
+#include "npusplit/app/range_probe.h"
+#include "npusplit/app/split.h"
+#include "npusplit/ir/builder.h"
+#include "npusplit/model/compiled_model.h"
+#include "npusplit/report/check_report.h"
+#include "test_support.h"
+
+using namespace npusplit;
+using namespace npusplit::test;
+
+namespace {
+
+// image [1,3,8,8] -> a = x*1, b = x*K -> Concat(a, b) on channels -> (Conv when INSIDE) -> output.
+onnx::ModelProto concat_model(float k, bool inside) {
+  ModelBuilder b(17);
+  const auto x = b.input("image", {1, 3, 8, 8});
+  const auto a = b.node("Mul", "mul_one", {x, b.scalar("one", 1.0f)});
+  const auto c = b.node("Mul", "mul_k", {x, b.scalar("k", k)});
+  const auto cat = b.node("Concat", "merge", {a, c}, {Attr::of("axis", int64_t(1))});
+  if (inside) {
+    const auto w = b.random_weight("w", {4, 6, 1, 1});
+    const auto y = b.node("Conv", "conv", {cat, w});
+    b.output(y, {1, 4, 8, 8});
+  } else {
+    b.output(cat, {1, 6, 8, 8});
+  }
+  return b.build();
+}
+
+const Finding* finding_of(const Analysis& a, const std::string& node) {
+  for (const auto& v : a.verdicts)
+    if (v.name == node)
+      for (const auto& f : v.findings)
+        if (f.rule_id == "quant-mixed-range") return &f;
+  return nullptr;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST(QuantCut, PartitionerMovesNoEndNodesOffTheFrontier) {
+  const auto cm = CompiledModel::compile(concat_model(100, false), {}, "t");
+  const Graph& g = cm.graph();
+  PartitionInput in{g, cm.shapes(), std::vector<char>(size_t(g.node_count()), 1), std::vector<int64_t>(size_t(g.node_count()), 10)};
+  const Partition plain = auto_partition(in);
+  EXPECT_EQ(plain.crossing, (std::vector<std::string>{"merge_out"}));
+  in.no_end.assign(size_t(g.node_count()), 0);
+  in.no_end[size_t(g.find_node("merge"))] = 1;
+  const Partition p = auto_partition(in);
+  EXPECT_EQ(p.moved_no_end, (std::vector<std::string>{"merge"}));
+  EXPECT_EQ(p.crossing, (std::vector<std::string>{"mul_one_out", "mul_k_out"}));
+  EXPECT_EQ(p.stage1_nodes, 2);
+}
+
+TEST(QuantCut, MixedRangesAtTheFrontierMoveToTheHost) {
+  const Analysis a = analyze_proto(concat_model(100, false), "mixed", AnalyzeOptions{});
+  ASSERT_TRUE(a.ranges.measured) << a.ranges.skipped;
+  EXPECT_EQ(a.ranges.source, "synthetic");
+  ASSERT_EQ(a.ranges.merges.size(), 1u);
+  EXPECT_NEAR(a.ranges.merges[0].ratio, 100.0, 5.0);  // x in [0,1] against 100 x
+  EXPECT_TRUE(contains(a.ranges.moved, "merge"));
+  EXPECT_EQ(a.partition.crossing, (std::vector<std::string>{"mul_one_out", "mul_k_out"}));
+  EXPECT_TRUE(a.ranges.npu_merges.empty());  // moved, so nothing left to flag
+  EXPECT_EQ(finding_of(a, "merge"), nullptr);
+  // The record reaches check's JSON and text.
+  const auto j = check_json(a);
+  EXPECT_EQ(j["quant_ranges"]["source"], "synthetic");
+  EXPECT_EQ(j["quant_ranges"]["moved_to_host"][0], "merge");
+  EXPECT_NE(check_text(a, false).find("moved to the host"), std::string::npos);
+}
+
+TEST(QuantCut, SameRangesChangeNothing) {
+  const Analysis a = analyze_proto(concat_model(2, false), "same", AnalyzeOptions{});
+  ASSERT_TRUE(a.ranges.measured) << a.ranges.skipped;
+  EXPECT_TRUE(a.ranges.merges.empty());
+  EXPECT_TRUE(a.ranges.moved.empty());
+  EXPECT_EQ(a.partition.crossing, (std::vector<std::string>{"merge_out"}));
+  EXPECT_EQ(finding_of(a, "merge"), nullptr);
+  AnalyzeOptions off;
+  off.ranges.enabled = false;
+  EXPECT_EQ(analyze_proto(concat_model(100, false), "off", off).partition.crossing,
+            (std::vector<std::string>{"merge_out"}));
+}
+
+TEST(QuantCut, MixedMergeInsideStage1IsFlaggedNotRejected) {
+  const Analysis a = analyze_proto(concat_model(100, true), "inside", AnalyzeOptions{});
+  ASSERT_EQ(a.ranges.npu_merges.size(), 1u);
+  const Finding* f = finding_of(a, "merge");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, "warning");
+  EXPECT_NE(f->reason.find("100x"), std::string::npos) << f->reason;
+  EXPECT_NE(f->detail.find("synthetic"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("seed 0"), std::string::npos) << f->detail;
+  EXPECT_NE(f->fix.find("--cut"), std::string::npos);
+  EXPECT_NE(f->source.find("hailo_quant.yaml"), std::string::npos);
+  // A warning: the node stays supported, check's exit code does not change, the Conv stays on the NPU.
+  for (const auto& v : a.verdicts)
+    if (v.name == "merge") EXPECT_TRUE(v.supported);
+  EXPECT_EQ(check_exit_code(a), 0);
+  EXPECT_TRUE(a.ranges.moved.empty());
+  EXPECT_EQ(a.partition.stage1_nodes, 4);
+  EXPECT_NE(check_text(a, false).find("warning"), std::string::npos);
+  EXPECT_EQ(check_json(a)["quant_ranges"]["npu_merges"][0]["node"], "merge");
+}
+
+TEST(QuantCut, CalibrationImagesAreNamedAsTheSource) {
+  const fs::path d = temp_dir("quant_cut_calib");
+  cv::Mat img(16, 16, CV_8UC3, cv::Scalar(10, 200, 90));
+  ASSERT_TRUE(cv::imwrite((d / "a.png").string(), img));
+  AnalyzeOptions o;
+  o.ranges.images = {(d / "a.png").string()};
+  const Analysis a = analyze_proto(concat_model(100, true), "calib", o);
+  ASSERT_TRUE(a.ranges.measured) << a.ranges.skipped;
+  EXPECT_EQ(a.ranges.source, "calibration");
+  EXPECT_EQ(a.ranges.frames, 1);
+  const Finding* f = finding_of(a, "merge");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->detail.find("1 calibration frame(s)"), std::string::npos) << f->detail;
+  EXPECT_EQ(f->detail.find("synthetic"), std::string::npos) << f->detail;
+}
+
+TEST(QuantCut, SyntheticImageIsSeeded) {
+  const cv::Mat a = synthetic_image(8, 4, 0), b = synthetic_image(8, 4, 0), c = synthetic_image(8, 4, 1);
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0);
+  EXPECT_GT(cv::norm(a, c, cv::NORM_INF), 0);
+}
+
+TEST(QuantCut, ThresholdIsTheFactsFile) {
+  const auto f = YAML::LoadFile((fs::path(NPUSPLIT_SOURCE_DIR) / "rules" / "quant" / "hailo_quant.yaml").string());
+  EXPECT_EQ(f["facts"]["mixed_range_ratio"]["value"].as<double>(), RangeProbeOptions{}.ratio);
+  const std::string src = f["facts"]["one_scale_per_output"]["source"][0].as<std::string>();
+  const Analysis a = analyze_proto(concat_model(100, true), "src", AnalyzeOptions{});
+  ASSERT_NE(finding_of(a, "merge"), nullptr);
+  EXPECT_NE(finding_of(a, "merge")->source.find(src.substr(0, src.find(' '))), std::string::npos);
+}
