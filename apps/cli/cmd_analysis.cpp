@@ -7,17 +7,27 @@
 #include "commands.h"
 #include "preprocess_args.h"
 #include "npusplit/app/analyze.h"
+#include "npusplit/app/platform.h"
 #include "npusplit/app/split.h"
 #include "npusplit/bundle/split_calib.h"
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/info_report.h"
+#include "npusplit/report/platform_report.h"
 #include "npusplit/report/format.h"
 #include "npusplit/base/json_text.h"
 #include "npusplit/rules/rule_set.h"
 
 namespace npusplit::cli {
+
+namespace {
+std::string join_names(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+}  // namespace
 
 
 void add_info(CLI::App& app, int& exit_code) {
@@ -53,7 +63,18 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--input-shape", shapes, "NAME=D0,D1,... for dynamic inputs (batch defaults to 1)");
   cmd->add_flag("--json", as_json, "the full report as JSON (schema npusplit.check/1)");
   cmd->add_flag("--all", all, "one row per node instead of grouped rows");
+  static std::string platform, objective = "fps";
+  static double host_factor = 0;
+  static bool explain = false;
+  cmd->add_option("--platform", platform, "estimate the automatic cut's frame time on a platform profile (" +
+                                              join_names(known_platforms()) + ", or a .yaml file)");
+  cmd->add_option("--objective", objective, "with --platform: fps (pipelined) or latency (sequential)")->capture_default_str();
+  cmd->add_option("--host-factor", host_factor, "with --platform: host ms on the target per host ms measured here (default: the profile's)")
+      ->check(at_least(0));
+  cmd->add_flag("--explain", explain, "with --platform: list the best candidate cuts with their figures");
   cmd->callback([&] {
+    std::optional<PlatformProfile> profile;
+    if (!platform.empty()) profile = platform_profile(platform, objective, host_factor);
     AnalyzeOptions o;
     o.target = target;
     o.dfc = dfc;
@@ -61,8 +82,16 @@ void add_check(CLI::App& app, int& exit_code) {
     o.input_shapes = parse_input_shapes(shapes);
     o.keep_original = false;
     auto a = analyze(model, o);
-    if (as_json) std::cout << dump_json(check_json(a));
-    else std::cout << check_text(a, all);
+    Frontier frontier;
+    if (profile) frontier = platform_choice(a, a.partition, *profile, objective, &a.partition).frontier;
+    if (as_json) {
+      auto j = check_json(a);
+      if (profile) j["platform"] = frontier_json(frontier, explain);
+      std::cout << dump_json(j);
+    } else {
+      if (explain) std::cout << frontier_text(frontier);
+      std::cout << check_text(a, all, profile ? &frontier : nullptr);
+    }
     exit_code = check_exit_code(a);
   });
 }
@@ -104,6 +133,14 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--fused-tolerance", o.fused_tolerance, "with --fused-host --verify: max abs diff allowed")
       ->capture_default_str();
   cmd->add_flag("--json", as_json, "print the manifest");
+  static bool explain = false;
+  cmd->add_option("--platform", o.platform, "choose the cut with the best estimated frame time on a platform profile (" +
+                                                join_names(known_platforms()) + ", or a .yaml file); with --cut: estimate that cut");
+  cmd->add_option("--objective", o.objective, "with --platform: fps (pipelined, max of the stages) or latency (their sum)")
+      ->capture_default_str();
+  cmd->add_option("--host-factor", o.host_factor, "with --platform: host ms on the target per host ms measured here (default: the profile's)")
+      ->check(at_least(0));
+  cmd->add_flag("--explain", explain, "with --platform: list the best candidate cuts with their figures");
   static PreprocessArgs pre;
   add_preprocess_options(cmd, pre);
   static std::vector<std::string> calib;
@@ -122,9 +159,10 @@ void add_split(CLI::App& app, int& exit_code) {
     o.fix_passes = split_commas(passes);
     if (no_fix && (fix_flag || !o.fix_passes.empty())) fail("--no-fix contradicts {}", fix_flag ? "--fix" : "--passes");
     o.fix = !no_fix;
+    if (explain && o.platform.empty()) fail("--explain needs --platform P");
     auto r = split_model(o);
     if (as_json) std::cout << dump_json(r.manifest);
-    else std::cout << split_text(r);
+    else std::cout << (explain ? frontier_text(r.frontier) : std::string()) << split_text(r);
     if (!calib.empty()) {
       SplitCalibOptions co;
       co.manifest = r.manifest_path;

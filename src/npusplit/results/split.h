@@ -47,6 +47,11 @@ struct SplitOptions {
   bool fused_host = false;
   double fused_tolerance = 1e-4;
   PreprocessOverrides preprocess;      // --letterbox/--bgr/--scale/--mean/--std, recorded in the manifest
+  // --platform P (issue 14): pick the cut with the best estimated frame time on P among the
+  // candidate cuts (empty: today's automatic cut, no timing). With --cut: that cut, estimated.
+  std::string platform;
+  std::string objective = "fps";       // fps | latency
+  double host_factor = 0;              // > 0: overrides the profile's host factor
 };
 
 // What split did to stage1's opset (converted only when outside the target parser's range).

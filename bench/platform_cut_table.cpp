@@ -1,0 +1,59 @@
+// The platform cut over models and profiles (issue 14): for each model, the host is timed per
+// node once, then every profile's candidate cuts are estimated and the chosen cut is compared
+// with today's automatic cut. Prints a markdown table (bench/platform_cut.sh writes it to a file).
+//   npusplit_platform_table MODEL.onnx...
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "npusplit/app/analyze.h"
+#include "npusplit/error.h"
+#include "npusplit/platform/host_time.h"
+#include "npusplit/platform/platform_cut.h"
+#include "npusplit/platform/profile.h"
+
+using namespace npusplit;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: npusplit_platform_table MODEL.onnx...\n";
+    return 2;
+  }
+  std::cout << "| model | platform | baseline fps | chosen fps | gain | chosen cut | NPU FLOPs base -> chosen | wire bytes "
+               "base -> chosen | npu / link / host ms (chosen) | cuts estimated | host timing s |\n";
+  std::cout << "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+  int worse = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string model = argv[i];
+    try {
+      AnalyzeOptions ao;
+      ao.target = "hailo8";
+      const Analysis a = analyze(model, ao);
+      const Graph& g = a.model.graph();
+      const auto t0 = std::chrono::steady_clock::now();
+      const NodeTimes times = measure_node_times(a.model.proto(), g, 3);
+      const double timing_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      for (const auto& name : known_platforms()) {
+        const auto c = choose_cut(partition_input(a, g), a.partition, load_platform(name), times.ms, ChooseOptions{});
+        const auto& fr = c.frontier;
+        const auto& ch = fr.candidates[size_t(fr.chosen)];
+        const auto& base = fr.candidates[size_t(fr.baseline)];
+        if (ch.estimate.fps + 1e-9 < base.estimate.fps) ++worse;
+        std::cout << fmt::format("| {} | {} | {:.1f} | {:.1f} | {:+.1f}% | {} | {:.1f}% -> {:.1f}% | {:.2f} -> {:.2f} MiB | "
+                                 "{:.1f} / {:.1f} / {:.1f} | {} | {:.1f} |\n",
+                                 std::filesystem::path(model).stem().string(), name, base.estimate.fps, ch.estimate.fps,
+                                 100.0 * (ch.estimate.fps / base.estimate.fps - 1.0),
+                                 fr.chosen == fr.baseline ? "= auto" : ch.label, 100 * base.npu_flops_share(),
+                                 100 * ch.npu_flops_share(), double(base.crossing_bytes_wire) / 1048576.0,
+                                 double(ch.crossing_bytes_wire) / 1048576.0, ch.estimate.npu_ms, ch.estimate.transfer_ms,
+                                 ch.estimate.host_ms, fr.evaluated, timing_s);
+      }
+    } catch (const std::exception& e) {
+      std::cout << "| " << model << " | error: " << describe_exception(e) << " |\n";
+    }
+  }
+  std::cout << fmt::format("\nchosen slower than the automatic cut: {} case(s)\n", worse);
+  return worse ? 1 : 0;
+}
