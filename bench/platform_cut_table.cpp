@@ -13,6 +13,7 @@
 #include "npusplit/platform/host_time.h"
 #include "npusplit/platform/platform_cut.h"
 #include "npusplit/platform/profile.h"
+#include "npusplit/split/splitter.h"
 
 using namespace npusplit;
 
@@ -33,7 +34,10 @@ int main(int argc, char** argv) {
       const Analysis a = analyze(model, ao);
       const Graph& g = a.model.graph();
       const auto t0 = std::chrono::steady_clock::now();
-      const NodeTimes times = measure_node_times(a.model.proto(), g, 3);
+      NodeTimes times = measure_node_times(a.model.proto(), g, 3);
+      const double base_s2 =
+          measure_stage_ms(build_stages(a.model.proto(), a.model.shapes(), a.partition, SplitNames{}).stage2);
+      scale_node_times(times, a.partition.stage1, base_s2);
       const double timing_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       for (const auto& name : known_platforms()) {
         const auto c = choose_cut(partition_input(a, g), a.partition, load_platform(name), times.ms, ChooseOptions{});

@@ -289,12 +289,19 @@ TEST(Platform, ChosenNeverWorseThanTheAutomaticCutOnSmallDeimv2) {
   ao.target = "hailo8";
   const Analysis a = analyze(path.string(), ao);
   const Graph& g = a.model.graph();
-  const NodeTimes times = measure_node_times(a.model.proto(), g, 2);
+  NodeTimes times = measure_node_times(a.model.proto(), g, 2);
   EXPECT_GT(times.model_ms, 0);
   EXPECT_GT(times.profile_sum_ms, 0);
   double sum = 0;
   for (double v : times.ms) sum += v;
   EXPECT_NEAR(sum, times.model_ms, 1e-6 * times.model_ms) << "per-node times add up to the whole model";
+  // Scaled to a measured stage2: the host side adds up to it.
+  const double s2 = 0.25 * times.model_ms;
+  scale_node_times(times, a.partition.stage1, s2);
+  double host = 0;
+  for (int i = 0; i < g.node_count(); ++i)
+    if (!a.partition.stage1[i]) host += times.ms[i];
+  EXPECT_NEAR(host, s2, 1e-6 * s2);
   for (const auto& name : known_platforms()) {
     const auto c = choose_cut(partition_input(a, g), a.partition, load_platform(name), times.ms, ChooseOptions{});
     const auto& fr = c.frontier;

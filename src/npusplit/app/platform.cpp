@@ -4,6 +4,7 @@
 #include "npusplit/base/progress.h"
 #include "npusplit/error.h"
 #include "npusplit/platform/host_time.h"
+#include "npusplit/split/splitter.h"
 
 namespace npusplit {
 
@@ -23,11 +24,18 @@ PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, con
   Progress progress("platform", 0);
   progress.step(0, "timing the host per node (ONNX Runtime profile)");
   const Graph& g = a.model.graph();
-  const NodeTimes times = measure_node_times(a.model.proto(), g);
+  NodeTimes times = measure_node_times(a.model.proto(), g);
+  // The baseline's stage2, built and timed as bench would run it: what the per-node times of
+  // the host side are scaled to (host_time.h), so the chosen cut's host part can be checked
+  // against its own written stage2.
+  progress.step(0, "timing the automatic cut's stage2");
+  const double base_stage2_ms = measure_stage_ms(build_stages(a.model.proto(), a.model.shapes(), baseline, SplitNames{}).stage2);
+  scale_node_times(times, baseline.stage1, base_stage2_ms);
   ChooseOptions co;
   co.objective = objective;
   PlatformChoice c = choose_cut(partition_input(a, g), baseline, profile, times.ms, co, forced);
   c.frontier.model_host_ms = times.model_ms;
+  c.frontier.baseline_stage2_ms = base_stage2_ms;
   return c;
 }
 

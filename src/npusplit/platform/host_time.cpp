@@ -142,18 +142,29 @@ NodeTimes measure_node_times(const onnx::ModelProto& model, const Graph& g, int 
       per_node[name].push_back(ev.value("dur", 0.0) / 1000.0);
     }
   }
-  nt.ms.assign(g.node_count(), 0.0);
+  nt.raw_ms.assign(g.node_count(), 0.0);
   for (int i = 0; i < g.node_count(); ++i) {
     const auto it = per_node.find(g.node(i).name());
-    if (it != per_node.end()) nt.ms[i] = median(it->second);
-    nt.profile_sum_ms += nt.ms[i];
+    if (it != per_node.end()) nt.raw_ms[i] = median(it->second);
+    nt.profile_sum_ms += nt.raw_ms[i];
   }
   const fs::path p = dir.path / "model.onnx";
   write_model(model, p);
   nt.model_ms = measure_stage_ms(p, nt.runs, 1);
-  const double scale = nt.profile_sum_ms > 0 ? nt.model_ms / nt.profile_sum_ms : 0.0;
-  for (auto& v : nt.ms) v *= scale;
+  nt.stage1_scale = nt.stage2_scale = nt.profile_sum_ms > 0 ? nt.model_ms / nt.profile_sum_ms : 0.0;
+  nt.ms = nt.raw_ms;
+  for (auto& v : nt.ms) v *= nt.stage1_scale;
   return nt;
+}
+
+void scale_node_times(NodeTimes& t, const std::vector<char>& base_stage1, double stage2_ms) {
+  double s1 = 0, s2 = 0;
+  for (size_t i = 0; i < t.raw_ms.size(); ++i) (base_stage1[i] ? s1 : s2) += t.raw_ms[i];
+  t.stage2_scale = s2 > 0 ? stage2_ms / s2 : 0.0;
+  // The rest of the whole model's time is stage1's side; never below what stage2's scale gives.
+  const double rest = t.model_ms - stage2_ms;
+  t.stage1_scale = s1 > 0 && rest > 0 ? std::max(rest / s1, 0.0) : t.stage2_scale;
+  for (size_t i = 0; i < t.raw_ms.size(); ++i) t.ms[i] = t.raw_ms[i] * (base_stage1[i] ? t.stage1_scale : t.stage2_scale);
 }
 
 }  // namespace npusplit

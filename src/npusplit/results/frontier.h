@@ -41,6 +41,7 @@ struct Frontier {
   double host_factor = 1;              // the profile's (or --host-factor)
   int64_t input_bytes = 0;             // stage1's inputs over the link per frame (uint8 image)
   double model_host_ms = 0;            // the whole model timed here (what per-node times add up to)
+  double baseline_stage2_ms = 0;       // the automatic cut's stage2 timed here (the host side's scale)
   int evaluated = 0;                   // cuts estimated (candidates keeps the best and the named ones)
   bool empty() const { return candidates.empty(); }
 };
