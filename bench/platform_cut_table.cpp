@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
                                  fr.chosen == fr.baseline ? "= auto" : ch.label, 100 * base.npu_flops_share(),
                                  100 * ch.npu_flops_share(), double(base.crossing_bytes_wire) / 1048576.0,
                                  double(ch.crossing_bytes_wire) / 1048576.0, ch.estimate.npu_ms, ch.estimate.transfer_ms,
-                                 ch.estimate.host_ms, fr.evaluated, timing_s);
+                                 ch.estimate.host_ms, fr.evaluated, timing_s)
+                  << std::flush;
       }
     } catch (const std::exception& e) {
       std::cout << "| " << model << " | error: " << describe_exception(e) << " |\n";
