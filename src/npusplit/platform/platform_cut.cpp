@@ -98,7 +98,8 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
     if (!seen.insert(key).second) return;
     all.emplace_back(ev.evaluate(label, p), std::move(p));
   };
-  if (forced) add("--cut", *forced);
+  // check --platform forces the automatic cut itself: label it so.
+  if (forced) add(forced->crossing == baseline.crossing ? "auto" : "--cut", *forced);
   add("auto", baseline);
   for (auto& c : scope_cuts(in, baseline)) add(c.label, from_mask(in, std::move(c.stage1)));
 
@@ -150,7 +151,7 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
   for (size_t i : order)
     if (i != chosen && int(keep.size()) < std::max(2, o.keep)) keep.push_back(i);
   const size_t base = forced ? 1 : 0;  // the baseline's index in ALL ("auto" was added after --cut)
-  const bool have_base = base < all.size() && all[base].first.label == "auto";
+  const bool have_base = base < all.size() && all[base].first.label == "auto" && !(forced && base == 1 && all[0].first.label == "auto");
   if (have_base && std::find(keep.begin(), keep.end(), base) == keep.end()) keep.push_back(base);
   for (size_t i : keep) {
     if (have_base && i == base) r.frontier.baseline = int(r.frontier.candidates.size());
