@@ -10,10 +10,11 @@
 #   shapes   resolve(): input shapes, folding (one sweep per round), shape inference
 #   model    CompiledModel: the model with its facts
 #   calib    calibration sets (beside media: it reads the same sources)
-#   results  typed results of the commands; report: every text/JSON output
+#   results  typed results of the commands; platform: profiles, candidate cuts, frame-time model
+#   report   every text/JSON output
 #   quant    8-bit emulation and its report (reads the split results); bundle: the DFC bundle
 #   app      the recipes
-set(_table "base|io|ir|ort|shapes|model|rules,analysis|partition|passes|host|split,runtime|detect,verify|pipeline|media,calib|results|report|quant|bundle|app")
+set(_table "base|io|ir|ort|shapes|model|rules,analysis|partition|passes|host|split,runtime|detect,verify|pipeline|media,calib|results|platform|report|quant|bundle|app")
 string(REPLACE "|" ";" _levels "${_table}")
 set(level 0)
 foreach(group IN LISTS _levels)

@@ -7,17 +7,27 @@
 #include "commands.h"
 #include "preprocess_args.h"
 #include "npusplit/app/analyze.h"
+#include "npusplit/app/platform.h"
 #include "npusplit/app/split.h"
 #include "npusplit/bundle/split_calib.h"
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/info_report.h"
+#include "npusplit/report/platform_report.h"
 #include "npusplit/report/format.h"
 #include "npusplit/base/json_text.h"
 #include "npusplit/rules/rule_set.h"
 
 namespace npusplit::cli {
+
+namespace {
+std::string join_names(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+}  // namespace
 
 
 void add_info(CLI::App& app, int& exit_code) {
@@ -57,7 +67,18 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-quant-ranges", no_ranges,
                 "skip measuring the merges' value ranges (one seeded synthetic image through the model's preprocessing): "
                 "no quant-mixed-range finding, and mixed merges may end stage1");
+  static std::string platform, objective = "fps";
+  static double host_factor = 0;
+  static bool explain = false;
+  cmd->add_option("--platform", platform, "estimate the automatic cut's frame time on a platform profile (" +
+                                              join_names(known_platforms()) + ", or a .yaml file)");
+  cmd->add_option("--objective", objective, "with --platform: fps (pipelined) or latency (sequential)")->capture_default_str();
+  cmd->add_option("--host-factor", host_factor, "with --platform: host ms on the target per host ms measured here (default: the profile's)")
+      ->check(at_least(0));
+  cmd->add_flag("--explain", explain, "with --platform: list the best candidate cuts with their figures");
   cmd->callback([&] {
+    std::optional<PlatformProfile> profile;
+    if (!platform.empty()) profile = platform_profile(platform, objective, host_factor);
     AnalyzeOptions o;
     o.ranges.enabled = !no_ranges;
     o.target = target;
@@ -66,8 +87,16 @@ void add_check(CLI::App& app, int& exit_code) {
     o.input_shapes = parse_input_shapes(shapes);
     o.keep_original = false;
     auto a = analyze(model, o);
-    if (as_json) std::cout << dump_json(check_json(a));
-    else std::cout << check_text(a, all);
+    Frontier frontier;
+    if (profile) frontier = platform_choice(a, a.partition, *profile, objective, &a.partition).frontier;
+    if (as_json) {
+      auto j = check_json(a);
+      if (profile) j["platform"] = frontier_json(frontier, explain);
+      std::cout << dump_json(j);
+    } else {
+      if (explain) std::cout << frontier_text(frontier);
+      std::cout << check_text(a, all, profile ? &frontier : nullptr);
+    }
     exit_code = check_exit_code(a);
   });
 }
@@ -113,6 +142,14 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-quant-ranges", split_no_ranges,
                 "skip measuring the merges' value ranges (on --calib's images, else one seeded synthetic image): mixed "
                 "merges may end stage1, no quant-mixed-range warning");
+  static bool explain = false;
+  cmd->add_option("--platform", o.platform, "choose the cut with the best estimated frame time on a platform profile (" +
+                                                join_names(known_platforms()) + ", or a .yaml file); with --cut: estimate that cut");
+  cmd->add_option("--objective", o.objective, "with --platform: fps (pipelined, max of the stages) or latency (their sum)")
+      ->capture_default_str();
+  cmd->add_option("--host-factor", o.host_factor, "with --platform: host ms on the target per host ms measured here (default: the profile's)")
+      ->check(at_least(0));
+  cmd->add_flag("--explain", explain, "with --platform: list the best candidate cuts with their figures");
   static PreprocessArgs pre;
   add_preprocess_options(cmd, pre);
   static std::vector<std::string> calib;
@@ -133,9 +170,10 @@ void add_split(CLI::App& app, int& exit_code) {
     o.fix = !no_fix;
     o.calib_images = calib;
     o.quant_ranges = !split_no_ranges;
+    if (explain && o.platform.empty()) fail("--explain needs --platform P");
     auto r = split_model(o);
     if (as_json) std::cout << dump_json(r.manifest);
-    else std::cout << split_text(r);
+    else std::cout << (explain ? frontier_text(r.frontier) : std::string()) << split_text(r);
     if (!calib.empty()) {
       SplitCalibOptions co;
       co.manifest = r.manifest_path;

@@ -16,6 +16,8 @@
 #include "npusplit/io/atomic_output.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/passes/pass.h"
+#include "npusplit/app/platform.h"
+#include "npusplit/platform/host_time.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/split_report.h"
 #include "npusplit/report/format.h"
@@ -197,6 +199,9 @@ SplitResult split_model(const SplitOptions& o) {
   ao.ranges.seed = o.range_seed;
   ao.ranges.enabled = o.quant_ranges;
   ao.ranges.preprocess = o.preprocess;
+  // A bad --platform or --objective fails before any work.
+  std::optional<PlatformProfile> platform;
+  if (!o.platform.empty()) platform = platform_profile(o.platform, o.objective, o.host_factor);
   auto loaded = load_model(o.model);
   std::error_code ec;
   ModelSummary summary = summarize(loaded, o.model.string(), static_cast<int64_t>(fs::file_size(o.model, ec)));
@@ -232,8 +237,18 @@ SplitResult split_model(const SplitOptions& o) {
                                     percent(without), percent(*r.share_with_fix)));
   }
   spdlog::debug("split: analysed, peak {:.0f} MiB", hwm_mib());
-  a.partition = cut_of(a, o);
-  if (!o.cut.empty()) flag_npu_merges(a);  // the findings follow the cut the user chose
+  if (platform) {
+    // Today's automatic cut is the baseline; with --cut the user's cut is estimated beside it.
+    const Partition baseline = a.partition;
+    a.partition = cut_of(a, o);
+    auto choice = platform_choice(a, baseline, *platform, o.objective, o.cut.empty() ? nullptr : &a.partition);
+    a.partition = std::move(choice.chosen);
+    r.frontier = std::move(choice.frontier);
+  } else {
+    a.partition = cut_of(a, o);
+  }
+  // The quant-mixed-range findings follow the cut that is written (the user's or the platform's).
+  if (!o.cut.empty() || platform) flag_npu_merges(a);
   if (a.partition.stage1_nodes == 0)
     fail("{}: no node at the model's inputs is supported by {}: nothing to put in stage1", o.model.string(),
          a.rules.target);
@@ -245,6 +260,9 @@ SplitResult split_model(const SplitOptions& o) {
   check_model(r.stages.stage1, "stage1");
   check_model(r.stages.stage2, "stage2");
   const auto unconverted_stage1 = convert_stage1_opset(r, o, a.rules);
+  // The frame-time model's host part against the written stage2, timed the way bench runs it.
+  if (!r.frontier.empty())
+    r.frontier.candidates[r.frontier.chosen].estimate.host_written_ms = measure_stage_ms(r.stages.stage2);
 
   const std::string stem = o.stem.empty() ? o.model.stem().string() : o.stem;
   r.stage1_path = o.out_dir / (stem + "_stage1.onnx");

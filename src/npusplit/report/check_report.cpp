@@ -6,6 +6,7 @@
 #include <map>
 
 #include "npusplit/report/format.h"
+#include "npusplit/report/platform_report.h"
 
 namespace npusplit {
 
@@ -141,7 +142,7 @@ json check_json(const Analysis& a) {
   return j;
 }
 
-std::string check_text(const Analysis& a, bool all_nodes) {
+std::string check_text(const Analysis& a, bool all_nodes, const Frontier* frontier) {
   std::string out;
   const auto& s = a.summary;
   out += fmt::format("{}: IR {}, opset {}, {} nodes, {} parameters, {} FLOPs\n", s.path, s.ir_version,
@@ -204,6 +205,7 @@ std::string check_text(const Analysis& a, bool all_nodes) {
       "{} per frame\n",
       p.stage1_nodes, percent(total ? double(p.stage1_nodes) / total : 0), human_count(double(p.stage1_flops)),
       percent(p.npu_flops_share()), p.crossing.size(), human_bytes(double(p.crossing_bytes)));
+  out += summary_line(a, frontier);
   return out;
 }
 

@@ -5,12 +5,14 @@
 #include <string>
 
 #include "npusplit/results/analysis.h"
+#include "npusplit/results/frontier.h"
 
 namespace npusplit {
 
 nlohmann::json summary_json(const ModelSummary& s);
 nlohmann::json check_json(const Analysis& a);
-std::string check_text(const Analysis& a, bool all_nodes);
+// FRONTIER (check --platform): its estimate of the automatic cut joins the summary line.
+std::string check_text(const Analysis& a, bool all_nodes, const Frontier* frontier = nullptr);
 int check_exit_code(const Analysis& a);  // 0 all supported, 1 some not
 int unsupported_count(const Analysis& a);
 // The quantization-aware cut's record (where the merge ranges came from, what moved, what is left).

@@ -16,6 +16,9 @@ struct FrameEstimate {
   double host_measured_ms = 0;  // stage2 as measured here (before the host factor)
   double fps = 0;           // pipelined: 1000 / max(npu, transfer, host)
   double latency_ms = 0;    // sequential: npu + transfer + host
+  // The written stage2 timed here with `bench`'s session options (the chosen cut only; 0 = not
+  // measured): what host_measured_ms (a sum of per-node times) is checked against.
+  double host_written_ms = 0;
 };
 
 struct CutCandidate {
@@ -35,6 +38,11 @@ struct Frontier {
   std::vector<CutCandidate> candidates;  // every candidate estimated, best first
   int chosen = -1;                     // index into candidates
   int baseline = -1;                   // today's automatic cut (max NPU FLOPs), index
+  double host_factor = 1;              // the profile's (or --host-factor)
+  int64_t input_bytes = 0;             // stage1's inputs over the link per frame (uint8 image)
+  double model_host_ms = 0;            // the whole model timed here (what per-node times add up to)
+  double baseline_stage2_ms = 0;       // the automatic cut's stage2 timed here (the host side's scale)
+  int evaluated = 0;                   // cuts estimated (candidates keeps the best and the named ones)
   bool empty() const { return candidates.empty(); }
 };
 

@@ -51,6 +51,11 @@ struct SplitOptions {
   std::vector<std::string> calib_images;
   uint32_t range_seed = 0;
   bool quant_ranges = true;            // --no-quant-ranges: off
+  // --platform P (issue 14): pick the cut with the best estimated frame time on P among the
+  // candidate cuts (empty: today's automatic cut, no timing). With --cut: that cut, estimated.
+  std::string platform;
+  std::string objective = "fps";       // fps | latency
+  double host_factor = 0;              // > 0: overrides the profile's host factor
 };
 
 // What split did to stage1's opset (converted only when outside the target parser's range).

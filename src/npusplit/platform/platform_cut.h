@@ -1,0 +1,38 @@
+#pragma once
+// The platform cut (split --platform P --objective fps|latency): estimate every candidate cut
+// (candidates.h) with the frame-time model (profile.h) and per-node host times (host_time.h),
+// and pick the best. Pure arithmetic over typed inputs: the measuring is the caller's.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "npusplit/partition/partitioner.h"
+#include "npusplit/platform/profile.h"
+#include "npusplit/results/frontier.h"
+
+namespace npusplit {
+
+struct ChooseOptions {
+  std::string objective = "fps";       // "fps": max pipelined frame rate; "latency": min sum
+  std::map<std::string, int> bits;     // bits per element per crossing tensor (default 8)
+  int keep = 40;                       // candidates kept in the frontier (best first + baseline)
+};
+
+struct PlatformChoice {
+  Frontier frontier;
+  Partition chosen;
+};
+
+// NODE_MS: per graph node, its host time on this machine (NodeTimes::ms). FORCED (a --cut the
+// user gave): estimated and chosen whatever its figures, beside the baseline.
+PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, const PlatformProfile& profile,
+                          const std::vector<double>& node_ms, const ChooseOptions& o,
+                          const Partition* forced = nullptr);
+
+// Whether A is a better cut than B under OBJECTIVE (ties: the other objective, then more NPU FLOPs).
+bool better_cut(const CutCandidate& a, const CutCandidate& b, const std::string& objective);
+
+// Stage1's model inputs at one byte per element (the HEF takes the image as uint8 HxWx3).
+int64_t stage1_input_bytes(const PartitionInput& in, const Partition& p, int* count = nullptr);
+
+}  // namespace npusplit
