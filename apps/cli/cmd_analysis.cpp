@@ -12,6 +12,7 @@
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/check_report.h"
+#include "npusplit/report/html_report.h"
 #include "npusplit/report/info_report.h"
 #include "npusplit/report/format.h"
 #include "npusplit/base/json_text.h"
@@ -53,7 +54,10 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--input-shape", shapes, "NAME=D0,D1,... for dynamic inputs (batch defaults to 1)");
   cmd->add_flag("--json", as_json, "the full report as JSON (schema npusplit.check/1)");
   cmd->add_flag("--all", all, "one row per node instead of grouped rows");
+  static std::string html;
+  cmd->add_option("--html", html, "also write the HTML report (graph by module, findings, crossing tensors) to FILE");
   cmd->callback([&] {
+    if (!html.empty()) require_html_report();
     AnalyzeOptions o;
     o.target = target;
     o.dfc = dfc;
@@ -61,6 +65,7 @@ void add_check(CLI::App& app, int& exit_code) {
     o.input_shapes = parse_input_shapes(shapes);
     o.keep_original = false;
     auto a = analyze(model, o);
+    if (!html.empty()) write_html_report(html, check_html(a));
     if (as_json) std::cout << dump_json(check_json(a));
     else std::cout << check_text(a, all);
     exit_code = check_exit_code(a);
@@ -104,6 +109,8 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--fused-tolerance", o.fused_tolerance, "with --fused-host --verify: max abs diff allowed")
       ->capture_default_str();
   cmd->add_flag("--json", as_json, "print the manifest");
+  static std::string html;
+  cmd->add_option("--html", html, "also write the HTML report (graph by module, crossing tensors, verify, candidate cuts) to FILE");
   static PreprocessArgs pre;
   add_preprocess_options(cmd, pre);
   static std::vector<std::string> calib;
@@ -122,7 +129,9 @@ void add_split(CLI::App& app, int& exit_code) {
     o.fix_passes = split_commas(passes);
     if (no_fix && (fix_flag || !o.fix_passes.empty())) fail("--no-fix contradicts {}", fix_flag ? "--fix" : "--passes");
     o.fix = !no_fix;
+    if (!html.empty()) require_html_report();
     auto r = split_model(o);
+    if (!html.empty()) write_html_report(html, split_html(r));
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << split_text(r);
     if (!calib.empty()) {
