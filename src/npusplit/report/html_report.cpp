@@ -89,7 +89,7 @@ std::vector<std::string> split_path(const std::string& name) {
 
 ScopeTree build_scopes(const GraphSketch& g) {
   std::vector<Scope> sc(1);
-  sc[0].label = "model";
+  sc[0].label = "graph";
   std::map<std::pair<int, std::string>, int> child;
   for (int i = 0; i < int(g.nodes.size()); ++i) {
     auto parts = split_path(g.nodes[i].name);
@@ -205,6 +205,14 @@ std::string dtype_text(const ShapeMap& shapes, const std::string& t) {
   return it == shapes.end() ? "?" : dtype_name(it->second.dtype);
 }
 
+// "op\nlast name part", or the op alone when the name says no more (Conv named ".../Conv").
+std::string op_label(const SketchNode& nd) {
+  const auto parts = split_path(nd.name);
+  const std::string last = parts.empty() ? "" : parts.back();
+  if (last.empty() || last == nd.op) return dot_label_text(nd.op, 24);
+  return dot_label_text(nd.op, 24) + "\\n" + dot_label_text(last, 26);
+}
+
 struct Views {
   std::vector<std::string> svg;  // per scope
   int crossing_edges = 0;
@@ -259,8 +267,7 @@ Views draw_views(const PageInput& in, const ScopeTree& t, const std::vector<Node
         std::map<std::string, std::string> a = {
             {"class", std::string("op ") + (f.stage == 1 ? "npu" : "host") +
                           (f.verdict == 2 ? " unsupported" : f.verdict == 1 ? " suspect" : "")},
-            {"label", dot_label_text(g.nodes[x].op, 24) + "\\n" +
-                          dot_label_text(split_path(g.nodes[x].name).empty() ? "" : split_path(g.nodes[x].name).back(), 26)},
+            {"label", op_label(g.nodes[x])},
             {"style", f.verdict == 1 ? "rounded,filled,dashed" : "rounded,filled"},
             {"fillcolor", f.stage == 1 ? kNpuFill : kHostFill},
             {"color", f.verdict == 2 ? kUnsupported : f.verdict == 1 ? kSuspect : "#555555"},
@@ -553,6 +560,7 @@ show(m0&&D.scopes[+m0[1]]?+m0[1]:0);
 var st=document.getElementById('selftest');
 st.dataset.views=document.querySelectorAll('template.view').length;
 st.dataset.shown=canvas.querySelectorAll('g.node.op,g.node.mod').length;
+st.dataset.readyMs=Math.round(performance.now());
 st.dataset.state='ready';
 })();
 )JS";
