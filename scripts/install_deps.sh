@@ -18,6 +18,8 @@ PACKAGES=(
   libopencv-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev xz-utils unzip python3-pip python3-venv python3-dev
+  libgraphviz-dev   # lays out the graph of check/split --html
+  chromium          # the HTML report's browser test (headless)
 )
 cross=
 if [[ ${1:-} == --arch ]]; then

@@ -13,6 +13,7 @@
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/check_report.h"
+#include "npusplit/report/html_report.h"
 #include "npusplit/report/info_report.h"
 #include "npusplit/report/platform_report.h"
 #include "npusplit/report/format.h"
@@ -76,7 +77,10 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--host-factor", host_factor, "with --platform: host ms on the target per host ms measured here (default: the profile's)")
       ->check(at_least(0));
   cmd->add_flag("--explain", explain, "with --platform: list the best candidate cuts with their figures");
+  static std::string html;
+  cmd->add_option("--html", html, "also write the HTML report (graph by module, findings, crossing tensors) to FILE");
   cmd->callback([&] {
+    if (!html.empty()) require_html_report();
     std::optional<PlatformProfile> profile;
     if (!platform.empty()) profile = platform_profile(platform, objective, host_factor);
     AnalyzeOptions o;
@@ -87,6 +91,7 @@ void add_check(CLI::App& app, int& exit_code) {
     o.input_shapes = parse_input_shapes(shapes);
     o.keep_original = false;
     auto a = analyze(model, o);
+    if (!html.empty()) write_html_report(html, check_html(a));
     Frontier frontier;
     if (profile) frontier = platform_choice(a, a.partition, *profile, objective, &a.partition).frontier;
     if (as_json) {
@@ -150,6 +155,8 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--host-factor", o.host_factor, "with --platform: host ms on the target per host ms measured here (default: the profile's)")
       ->check(at_least(0));
   cmd->add_flag("--explain", explain, "with --platform: list the best candidate cuts with their figures");
+  static std::string html;
+  cmd->add_option("--html", html, "also write the HTML report (graph by module, crossing tensors, verify, candidate cuts) to FILE");
   static PreprocessArgs pre;
   add_preprocess_options(cmd, pre);
   static std::vector<std::string> calib;
@@ -171,7 +178,9 @@ void add_split(CLI::App& app, int& exit_code) {
     o.calib_images = calib;
     o.quant_ranges = !split_no_ranges;
     if (explain && o.platform.empty()) fail("--explain needs --platform P");
+    if (!html.empty()) require_html_report();
     auto r = split_model(o);
+    if (!html.empty()) write_html_report(html, split_html(r));
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << (explain ? frontier_text(r.frontier) : std::string()) << split_text(r);
     if (!calib.empty()) {

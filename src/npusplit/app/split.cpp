@@ -20,6 +20,7 @@
 #include "npusplit/platform/host_time.h"
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/split_report.h"
+#include "npusplit/report/html_report.h"
 #include "npusplit/report/format.h"
 #include "npusplit/base/progress.h"
 #include "npusplit/report/suggest.h"
@@ -255,6 +256,7 @@ SplitResult split_model(const SplitOptions& o) {
   r.stage2_input_reasons = stage2_input_reasons(a.model.graph(), a.partition);
   const auto input_specs = a.model.input_specs();
   SplitNames names{o.feature_name, o.pack};
+  r.graph = sketch_graph(a.model.graph());  // for split --html: the proto moves just below
   r.stages = build_stages(a.model.release(), a.model.shapes(), a.partition, names);  // the weights move
   spdlog::debug("split: stages built, peak {:.0f} MiB", hwm_mib());
   check_model(r.stages.stage1, "stage1");

@@ -12,6 +12,7 @@
 #include "npusplit/detect/preprocess_record.h"
 #include "npusplit/results/analysis.h"
 #include "npusplit/results/frontier.h"
+#include "npusplit/results/graph_sketch.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
 #include "npusplit/verify/fused_check.h"
@@ -89,6 +90,8 @@ struct SplitResult {
   double split_ms = 0, verify_ms = 0;
   // split --platform P: the candidate cuts with their frame-time estimates (empty without).
   Frontier frontier;
+  // The cut model's nodes and edges (the HTML report draws them; the proto moved into the stages).
+  GraphSketch graph;
 };
 
 }  // namespace npusplit
