@@ -131,6 +131,9 @@ RangeMeter::RangeMeter(const onnx::ModelProto& m, std::vector<std::string> names
   exposed.Clear();
   OrtOptions oo;
   oo.cpu_arena = false;
+  // check's probe wants ranges, not bit-exactness: ONNX Runtime's fusions make its one frame cheaper
+  // (the reductions keep every measured tensor alive). quant keeps the unoptimized graph.
+  if (prune) oo.opt_level = ORT_ENABLE_ALL;
   impl_ = std::make_unique<Impl>(Impl{make_session(bytes, oo, "activation ranges")});
   inputs_ = session_inputs(impl_->session);
 }
