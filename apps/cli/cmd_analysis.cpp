@@ -81,6 +81,7 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--html", html, "also write the HTML report (graph by module, findings, crossing tensors) to FILE");
   cmd->callback([&] {
     if (!html.empty()) require_html_report();
+    if (explain && platform.empty()) fail("--explain needs --platform P");
     std::optional<PlatformProfile> profile;
     if (!platform.empty()) profile = platform_profile(platform, objective, host_factor);
     AnalyzeOptions o;

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "npusplit/calib/calib_set.h"
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
@@ -59,14 +60,15 @@ std::vector<cv::Mat> calib_frames(const std::vector<std::string>& specs, int64_t
         continue;
       }
       const int64_t want = std::max<int64_t>(1, (max - int64_t(out.size())) / 2);
-      std::vector<int64_t> frames = s.frame_count() > 0 ? std::vector<int64_t>{} : std::vector<int64_t>{0};
-      if (s.frame_count() > 0)
-        for (int64_t k = 0; k < want && k < s.frame_count(); ++k) frames.push_back(k * s.frame_count() / want + s.frame_count() / (2 * want));
+      // The same evenly spaced, distinct frames the calibration set takes.
+      const std::vector<int64_t> frames =
+          s.frame_count() > 0 ? evenly_spaced_frames(s.frame_count(), want) : std::vector<int64_t>{0};
       size_t k = 0;
       for (int64_t f = 0; k < frames.size() && s.next(bgr); ++f)
         if (f == frames[k]) out.push_back(bgr.clone()), ++k;
-    } catch (const Error&) {
-      // calib reports unreadable inputs itself; the probe uses what it can read
+    } catch (const std::exception&) {
+      // calib reports unreadable inputs itself; the probe uses what it can read (a decoder's
+      // own exception included)
     }
   }
   return out;
@@ -204,8 +206,9 @@ void quant_aware_cut(Analysis& a, PartitionInput& in) {
         r.merges.push_back(*m);
         mixed_nodes.push_back(i);
       }
-  } catch (const Error& e) {
-    r.skipped = std::string("ranges not measured: ") + e.what();
+  } catch (const std::exception& e) {
+    // Never fatal: an image the decoder or resize refuses, or memory, only skips the probe.
+    r.skipped = std::string("ranges not measured: ") + clean_library_message(e.what());
     spdlog::debug("range probe: {}", r.skipped);
   }
   // A mixed merge never ends stage1, nor do the reshape-like ops that only carry it on.

@@ -238,6 +238,9 @@ SplitResult split_model(const SplitOptions& o) {
                                     percent(without), percent(*r.share_with_fix)));
   }
   spdlog::debug("split: analysed, peak {:.0f} MiB", hwm_mib());
+  if (platform && a.partition.stage1_nodes == 0)
+    fail("{}: no node at the model's inputs is supported by {}: nothing to put in stage1", o.model.string(),
+         a.rules.target);
   if (platform) {
     // Today's automatic cut is the baseline; with --cut the user's cut is estimated beside it.
     const Partition baseline = a.partition;

@@ -89,6 +89,8 @@ std::string GraphEditor::add_ints(const std::string& base, const std::vector<int
 
 std::string GraphEditor::add_floats(const std::string& base, const std::vector<int64_t>& dims,
                                     const std::vector<float>& v) {
+  if (checked_numel(dims) != std::optional<int64_t>(static_cast<int64_t>(v.size())))
+    fail("{}: {} values for a constant of {}", base, v.size(), dims_str(dims));
   return add_floats(base, dims, [&](float* dst) { std::copy(v.begin(), v.end(), dst); });
 }
 

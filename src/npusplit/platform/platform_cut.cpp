@@ -140,6 +140,8 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
   r.frontier.host_factor = profile.host_factor.value;
   r.frontier.input_bytes = stage1_input_bytes(in, baseline);
   r.frontier.evaluated = evaluated;
+  // No stage1 at all (nothing at the inputs is supported): there is no cut to estimate.
+  if (all.empty()) fail("--platform {}: no candidate cut has a stage1 (nothing at the model's inputs is supported)", profile.name);
   std::vector<size_t> order(all.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),

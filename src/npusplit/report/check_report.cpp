@@ -35,7 +35,7 @@ json range_probe_json(const RangeProbe& r) {
     return json{{"node", m.node}, {"op", m.op}, {"ratio", std::isfinite(m.ratio) ? json(m.ratio) : json(nullptr)}, {"parts", parts}};
   };
   json j = {{"measured", r.measured}, {"source", r.source}, {"description", r.description}, {"seed", r.seed},
-            {"frames", r.frames}, {"tensors", r.tensors}, {"ratio", r.ratio}, {"ms", r.ms}, {"moved_to_host", r.moved}};
+            {"frames", r.frames}, {"tensors", r.tensors}, {"ratio", r.ratio}, {"moved_to_host", r.moved}};
   if (!r.skipped.empty()) j["skipped"] = r.skipped;
   j["mixed_merges"] = json::array();
   for (const auto& m : r.merges) j["mixed_merges"].push_back(merge_json(m));

@@ -33,13 +33,27 @@ bool node_inference_allowed(const onnx::NodeProto& n) {
   if (!(n.domain().empty() || n.domain() == "ai.onnx")) return false;
   for (const auto& a : n.attribute())
     if (a.has_g() || a.graphs_size() > 0) return false;
-  // Resize/Upsample read `scales`/`sizes` by the declared length (onnx 1.12 overflowed on a
-  // short one); control flow and sequences carry their own graphs or types.
-  static const std::unordered_set<std::string> kDenied = {
-      "Resize", "Upsample", "Scan", "Loop", "If", "SequenceConstruct", "SequenceInsert", "SequenceAt",
-      "SequenceErase", "SequenceEmpty", "SplitToSequence", "ConcatFromSequence", "Optional", "OptionalGetElement",
-      "OptionalHasElement"};
-  return !kDenied.count(n.op_type());
+  // An allow-list, not a deny-list: this inference runs in npusplit's own process (the full one
+  // runs in a child, isolated_inference.h), so only ops whose inference reads nothing beyond
+  // its declared inputs and attributes, on a model validate.h has checked. Resize/Upsample
+  // (they read `scales`/`sizes` by a declared length: onnx 1.12 overflowed on a short one),
+  // control flow, sequences and Einsum's equation parser are left to the full inference.
+  static const std::unordered_set<std::string> kAllowed = {
+      // elementwise
+      "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Softplus",
+      "HardSigmoid", "HardSwish", "Mish", "Gelu", "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Clip", "Not",
+      "Identity", "Cast", "Dropout", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod", "Equal", "Less",
+      "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Where", "IsNaN", "IsInf",
+      // shape and data movement
+      "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather",
+      "GatherElements", "Expand", "Tile", "Pad", "Shape", "Size", "DepthToSpace", "SpaceToDepth",
+      // reductions and normalizations
+      "ReduceMax", "ReduceMin", "ReduceMean", "ReduceSum", "ReduceProd", "ReduceL2", "ArgMax", "ArgMin", "TopK",
+      "Softmax", "LogSoftmax", "LayerNormalization", "BatchNormalization", "InstanceNormalization",
+      // linear algebra, convolution, pooling, sampling
+      "MatMul", "Gemm", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+      "GridSample"};
+  return kAllowed.count(n.op_type()) > 0;
 }
 
 std::vector<TensorInfo> infer_node(const onnx::NodeProto& n, const std::vector<const TensorInfo*>& inputs,

@@ -14,9 +14,10 @@
 
 namespace npusplit {
 
-// True for the ops infer_node() will run: default domain, no graph attributes, and not one of
-// the ops whose inference has read out of bounds on malformed input (those wait for the next
-// full inference, which runs in a child process: isolated_inference.h).
+// True for the ops infer_node() will run: default domain, no graph attributes, and on an
+// allow-list of ops whose inference reads only its inputs' types, its attributes and small
+// constant inputs (the rest waits for the next full inference, which runs in a child process:
+// isolated_inference.h).
 bool node_inference_allowed(const onnx::NodeProto& n);
 
 // INPUTS: per input, its shape (nullptr: absent or unknown); DATA: per input, its value when
