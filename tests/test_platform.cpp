@@ -246,6 +246,29 @@ TEST(Platform, ForcedCutIsChosenAndEstimated) {
 
 // End to end on a small model file: per-node times from ORT's profile, the written stage2 timed,
 // the manifest's estimate, the summary line.
+// Nothing at the inputs is supported (a GridSample first): no cut has a stage1, so --platform
+// has nothing to estimate. One line, exit 2, from check and from split alike.
+TEST(Platform, NoStage1AtAllIsOneLine) {
+  const auto d = test::temp_dir("platform_empty");
+  const auto model = d / "grid_first.onnx";
+  {
+    ModelBuilder b;
+    auto x = b.input("x", {1, 3, 16, 16});
+    auto y = b.node("GridSample", "/model/sample/GridSample", {x, b.random_weight("grid", {1, 16, 16, 2})});
+    b.output(y, {1, 3, 16, 16});
+    std::ofstream f(model, std::ios::binary);
+    ASSERT_TRUE(b.build().SerializeToOstream(&f));
+  }
+  for (const std::string cmd : {"check", "split"}) {
+    const std::string args = cmd == "check" ? "" : " -o '" + (d / "out").string() + "'";
+    const auto r = test::run_cli(cmd + " '" + model.string() + "'" + args + " --platform native", "platform_empty_" + cmd);
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("npusplit: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("stage1"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Platform, SplitWithPlatformRecordsTheEstimateBesideTheMeasuredStage2) {
   const auto d = test::temp_dir("platform_split");
   const auto model = d / "scoped.onnx";
