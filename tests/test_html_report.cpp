@@ -181,11 +181,20 @@ TEST(HtmlReport, SharedModelCheckAndSplitInChromium) {
   EXPECT_NE(split_page.find("class=\"edge cross\""), std::string::npos) << "the crossing tensors are drawn";
 }
 
-TEST(HtmlReport, CliSaysWhenBuiltWithoutGraphviz) {
-  if (graphviz_available()) GTEST_SKIP() << "built with Graphviz";
-  const auto r = test::run_cli("check x.onnx --html out.html", "html_nogv");
+// --html names what is wrong in one line: without Graphviz, that it was built without it (before
+// any work); with it, the missing model, and no page is written.
+TEST(HtmlReport, CliSaysWhenBuiltWithoutGraphvizOrTheModelIsMissing) {
+  const auto d = test::temp_dir("html_nogv");
+  const auto page = d / "out.html";
+  const auto r = test::run_cli("check '" + (d / "x.onnx").string() + "' --html '" + page.string() + "'", "html_nogv");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("without Graphviz"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  if (graphviz_available()) {
+    EXPECT_NE(r.err.find("x.onnx"), std::string::npos) << r.err;
+  } else {
+    EXPECT_NE(r.err.find("without Graphviz"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(page));
 }
 
 }  // namespace
