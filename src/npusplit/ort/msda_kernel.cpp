@@ -130,9 +130,11 @@ __attribute__((always_inline)) inline void compute_rows(const MsdaProblem& p, in
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 // x86-64's baseline is SSE2; an AVX2 clone doubles the vector width where the CPU has it (no FMA:
-// contraction would change the rounding against GridSample).
+// contraction would change the rounding against GridSample). Not under ThreadSanitizer: the
+// clones' resolver runs while the dynamic loader relocates, before TSan's runtime exists, and
+// its instrumented entry crashes the program at start-up.
 #define NPUSPLIT_MSDA_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define NPUSPLIT_MSDA_CLONES
