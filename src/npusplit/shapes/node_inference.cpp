@@ -7,24 +7,18 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "npusplit/io/model_io.h"
 #include "npusplit/ir/graph.h"
 
 namespace npusplit {
 
 namespace {
 
+// The TypeProto onnx's inference reads: the same encoding value_info gets.
 onnx::TypeProto type_of(const TensorInfo& t) {
-  onnx::TypeProto tp;
-  auto* tt = tp.mutable_tensor_type();
-  tt->set_elem_type(t.dtype);
-  if (t.has_rank) {
-    auto* sh = tt->mutable_shape();
-    for (int64_t d : t.dims) {
-      auto* dim = sh->add_dim();
-      if (d >= 0) dim->set_dim_value(d);
-    }
-  }
-  return tp;
+  onnx::ValueInfoProto vi;
+  set_value_info_type(vi, t);
+  return std::move(*vi.mutable_type());
 }
 
 }  // namespace
@@ -107,9 +101,7 @@ GraphFingerprint fingerprint(const onnx::GraphProto& g) {
 
 bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes) {
   const auto& g = m.graph();
-  int64_t opset = 0;
-  for (const auto& o : m.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+  const int64_t opset = default_opset(m);
   std::unordered_set<std::string> changed;  // tensors whose facts differ from SHAPES' old ones
   std::unordered_map<std::string, const onnx::TensorProto*> inits;
   for (const auto& t : g.initializer()) {
