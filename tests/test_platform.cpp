@@ -231,6 +231,46 @@ TEST(Platform, ChooserPicksTheFastestCutAndKeepsTheBaseline) {
   EXPECT_NE(text.find("chosen vs baseline"), std::string::npos) << text;
 }
 
+// The per-node model only ranks: the best candidates get their own stage2 timed, and the choice
+// is made among the timed ones. A cut that looks fast per node but whose stage2 times slow loses.
+TEST(Platform, TimedStage2DecidesAmongTheBestCandidates) {
+  Fixture f(scoped_model());
+  const auto in = f.input();
+  const Partition base = auto_partition(in);
+  std::vector<double> node_ms;
+  for (int i = 0; i < f.cm.graph().node_count(); ++i) node_ms.push_back(f.flops[i] > 1000 ? 1.0 : 0.01);
+  PlatformProfile slow_link = toy_profile();
+  slow_link.bandwidth_mb_s.value = 1;
+  slow_link.host_factor.value = 1;
+  const auto untimed = choose_cut(in, base, slow_link, node_ms, ChooseOptions{});
+  ASSERT_NE(untimed.frontier.chosen, untimed.frontier.baseline) << "per node, an earlier cut wins on this link";
+  for (const auto& c : untimed.frontier.candidates) EXPECT_FALSE(c.host_timed);
+  ChooseOptions o;
+  o.measure_top = 3;
+  std::vector<std::vector<std::string>> timed;
+  o.measure_host = [&](const Partition& p) {
+    timed.push_back(p.crossing);
+    return p.stage1 == base.stage1 ? 2.0 : 5000.0;  // every other stage2 "times" 5 s
+  };
+  const auto c = choose_cut(in, base, slow_link, node_ms, o);
+  EXPECT_EQ(timed.size(), 4u) << "the best 3 by the model and the baseline";
+  const auto& fr = c.frontier;
+  EXPECT_EQ(fr.chosen, fr.baseline) << "the timed stage2s overturn the per-node ranking";
+  EXPECT_EQ(c.chosen.stage1, base.stage1);
+  EXPECT_TRUE(fr.candidates[0].host_timed);
+  EXPECT_DOUBLE_EQ(fr.candidates[0].estimate.host_measured_ms, 2.0);
+  EXPECT_DOUBLE_EQ(fr.candidates[0].estimate.host_ms, 2.0);  // host factor 1
+  // Timed candidates lead the frontier, each group best first.
+  size_t n_timed = 0;
+  bool untimed_seen = false;
+  for (const auto& cand : fr.candidates) {
+    if (!cand.host_timed) untimed_seen = true;
+    else EXPECT_FALSE(untimed_seen) << cand.label << ": a timed cut after an untimed one";
+    n_timed += cand.host_timed;
+  }
+  EXPECT_EQ(n_timed, 4u);
+}
+
 TEST(Platform, ForcedCutIsChosenAndEstimated) {
   Fixture f(scoped_model());
   const auto in = f.input();
@@ -286,6 +326,8 @@ TEST(Platform, SplitWithPlatformRecordsTheEstimateBesideTheMeasuredStage2) {
   const auto& fr = r.frontier;
   const auto& chosen = fr.candidates[size_t(fr.chosen)];
   EXPECT_GT(chosen.estimate.host_written_ms, 0);
+  EXPECT_TRUE(chosen.host_timed) << "the chosen cut's host part is its own stage2 timed, not a per-node sum";
+  EXPECT_EQ(r.manifest["platform"]["chosen"]["host_timed"], true);
   EXPECT_GT(fr.model_host_ms, 0);
   ASSERT_GE(fr.baseline, 0);
   EXPECT_GE(chosen.estimate.fps, fr.candidates[size_t(fr.baseline)].estimate.fps - 1e-9);

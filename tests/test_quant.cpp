@@ -17,7 +17,6 @@
 #include "npusplit/app/split.h"
 #include "npusplit/base/sha256.h"
 #include "npusplit/bundle/dfc_bundle.h"
-#include "npusplit/bundle/split_calib.h"
 #include "npusplit/calib/calib_set.h"
 #include "npusplit/calib/npy.h"
 #include "npusplit/detect/preprocess.h"
@@ -29,6 +28,7 @@
 #include "npusplit/quant/emulate.h"
 #include "npusplit/quant/qdq.h"
 #include "npusplit/quant/quantize.h"
+#include "npusplit/report/quant_report.h"
 #include "npusplit/ort/ort_util.h"
 #include "test_support.h"
 
@@ -302,9 +302,10 @@ namespace {
 struct DemoSplit {
   fs::path dir, manifest;
   std::vector<std::string> images;
+  std::optional<CalibBundle> calib;  // split --calib (the images)
 };
 
-DemoSplit demo_split(const std::string& name) {
+DemoSplit demo_split(const std::string& name, bool with_calib = false) {
   DemoSplit d;
   d.dir = temp_dir(name);
   save_model(build_demo_detector(), d.dir / "det.onnx");
@@ -319,30 +320,39 @@ DemoSplit demo_split(const std::string& name) {
   o.out_dir = d.dir / "out";
   o.preprocess.mean = std::array<float, 3>{0.1f, 0.2f, 0.3f};
   o.preprocess.std = std::array<float, 3>{0.5f, 0.5f, 0.5f};
-  const auto r = split_model(o);
+  if (with_calib) o.calib_images = d.images;
+  auto r = split_model(o);
   d.manifest = r.manifest_path;
+  d.calib = std::move(r.calib);
   return d;
 }
 
 }  // namespace
 
 TEST(QuantFlow, SplitRecordsPreprocessCalibQuantAndBundle) {
-  const auto d = demo_split("quant_flow");
+  const auto d = demo_split("quant_flow", true);
   const auto man = load_split_manifest(d.manifest);
   ASSERT_TRUE(man.contains("preprocess"));
   EXPECT_EQ(man["preprocess"]["width"], 128);
   EXPECT_EQ(man["preprocess"]["source"]["mean"], "given");
 
-  SplitCalibOptions co;
-  co.manifest = d.manifest;
-  co.images = d.images;
-  const auto r = calib_quant_bundle(co);
-  ASSERT_TRUE(r.calib && r.quant);
+  ASSERT_TRUE(d.calib) << "split --calib writes the calibration set, the emulation and the bundle";
+  const CalibBundle& r = *d.calib;
+  // One set with the stages: the manifest names each bundle file with its hash, nothing is left behind.
+  EXPECT_EQ(pending_temp_files(), 0);
+  ASSERT_TRUE(man.contains("calib_bundle"));
+  EXPECT_EQ(man["calib_bundle"]["calib"]["file"], "det_calib.npy");
+  EXPECT_EQ(man["calib_bundle"]["calib"]["shape"], (std::vector<int64_t>{3, 128, 128, 3}));
+  EXPECT_EQ(man["calib_bundle"]["alls"]["sha256"], sha256_hex(slurp(d.dir / "out" / "det.alls")));
+  EXPECT_EQ(man["calib_bundle"]["dfc_script"]["sha256"], sha256_hex(slurp(d.dir / "out" / "det_dfc.py")));
+  EXPECT_EQ(r.calib_path, d.dir / "out" / "det_calib.npy");
+  EXPECT_EQ(r.quant.calib, r.calib_path) << "the report names the set by its final name, not the temporary one";
+  EXPECT_EQ(r.quant.manifest, d.manifest);
   // calib: [3,128,128,3] 0-255 pixels; the first frame is run's preprocessing of pic0 before the
   // arithmetic (name order; the seed only matters when there are more images than --count).
-  EXPECT_EQ(r.calib->shape, (std::vector<int64_t>{3, 128, 128, 3}));
-  ASSERT_FALSE(r.calib->warnings.empty());
-  EXPECT_NE(r.calib->warnings.back().find("1024"), std::string::npos);
+  EXPECT_EQ(r.calib.shape, (std::vector<int64_t>{3, 128, 128, 3}));
+  ASSERT_FALSE(r.calib.warnings.empty());
+  EXPECT_NE(r.calib.warnings.back().find("1024"), std::string::npos);
   const auto v = npy_floats(r.calib_path);
   PreprocessOptions po;
   ImageTransform tr;
@@ -352,7 +362,7 @@ TEST(QuantFlow, SplitRecordsPreprocessCalibQuantAndBundle) {
   EXPECT_TRUE(std::equal(want.begin(), want.end(), v.begin()));
 
   // quant: every crossing tensor with its figures; 16 bits beat 8 by >= 40 dB.
-  const auto& q = *r.quant;
+  const auto& q = r.quant;
   EXPECT_EQ(q.frames, 3);
   EXPECT_TRUE(q.calib_pixels);
   ASSERT_FALSE(q.crossing.empty());
@@ -475,20 +485,18 @@ TEST(QuantReal, PicodetLayoutSplitCalibQuant) {
   o.out_dir = d;
   o.preprocess.mean = std::array<float, 3>{0.485f, 0.456f, 0.406f};
   o.preprocess.std = std::array<float, 3>{0.229f, 0.224f, 0.225f};
+  o.calib_images = {(shared_dir() / "models" / "real" / "document_page1.png").string(),
+                    (shared_dir() / "models" / "real" / "document_page2.png").string()};
   const auto s = split_model(o);
-  SplitCalibOptions co;
-  co.manifest = s.manifest_path;
-  co.images = {(shared_dir() / "models" / "real" / "document_page1.png").string(),
-               (shared_dir() / "models" / "real" / "document_page2.png").string()};
-  const auto r = calib_quant_bundle(co);
-  ASSERT_TRUE(r.quant);
-  ASSERT_FALSE(r.quant->crossing.empty());
-  for (const auto& c : r.quant->crossing) {
+  ASSERT_TRUE(s.calib);
+  const CalibBundle& r = *s.calib;
+  ASSERT_FALSE(r.quant.crossing.empty());
+  for (const auto& c : r.quant.crossing) {
     ASSERT_TRUE(std::isfinite(c.sqnr8_db)) << c.name;
     EXPECT_GE(c.sqnr16_db - c.sqnr8_db, 40.0) << c.name;
     EXPECT_GT(c.sqnr8_db, 10.0) << c.name;  // trained weights: far from noise
   }
-  for (const auto& x : r.quant->outputs) EXPECT_GT(x.sqnr_db, 5.0) << x.output;
+  for (const auto& x : r.quant.outputs) EXPECT_GT(x.sqnr_db, 5.0) << x.output;
 }
 
 TEST(Quantize, QdqGoesAfterTheFusedLayerNotBetweenItsOps) {

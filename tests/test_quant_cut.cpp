@@ -11,6 +11,7 @@
 #include "npusplit/app/split.h"
 #include "npusplit/ir/builder.h"
 #include "npusplit/model/compiled_model.h"
+#include "npusplit/platform/platform_cut.h"
 #include "npusplit/report/check_report.h"
 #include "test_support.h"
 
@@ -144,4 +145,75 @@ TEST(QuantCut, ThresholdIsTheFactsFile) {
   const Analysis a = analyze_proto(concat_model(100, true), "src", AnalyzeOptions{});
   ASSERT_NE(finding_of(a, "merge"), nullptr);
   EXPECT_NE(finding_of(a, "merge")->source.find(src.substr(0, src.find(' '))), std::string::npos);
+}
+
+// Other merges than Concat: Where's branches (not its condition), Scatter's data and updates.
+TEST(QuantCut, WhereAndScatterAreMergesOfTheirValueInputs) {
+  EXPECT_TRUE(is_merge_op("Concat"));
+  EXPECT_TRUE(is_merge_op("Where"));
+  EXPECT_TRUE(is_merge_op("ScatterND"));
+  EXPECT_FALSE(is_merge_op("Add")) << "arithmetic mixes values, it does not place parts side by side";
+  onnx::NodeProto where;
+  where.set_op_type("Where");
+  where.set_name("w");
+  for (const char* x : {"cond", "small", "big"}) where.add_input(x);
+  EXPECT_EQ(merged_inputs(where), (std::vector<int>{1, 2}));
+  std::map<std::string, RunningRange> ranges;
+  const float cond[2] = {0, 1}, small[2] = {0, 1}, big[2] = {-50, 50};
+  ranges["cond"].add(cond, 2);
+  ranges["small"].add(small, 2);
+  ranges["big"].add(big, 2);
+  const auto m = mixed_range_of(where, ranges, 8.0);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_NEAR(m->ratio, 100.0, 1e-9);
+  ASSERT_EQ(m->parts.size(), 2u);
+  EXPECT_EQ(m->parts[0].tensor, "small");
+  // A condition as wide as a branch does not make it mixed: only the branches count.
+  ranges["big"] = RunningRange{};
+  ranges["big"].add(small, 2);
+  ranges["cond"] = RunningRange{};
+  ranges["cond"].add(big, 2);
+  EXPECT_FALSE(mixed_range_of(where, ranges, 8.0).has_value());
+  onnx::NodeProto scatter;
+  scatter.set_op_type("ScatterND");
+  for (const char* x : {"data", "indices", "updates"}) scatter.add_input(x);
+  EXPECT_EQ(merged_inputs(scatter), (std::vector<int>{0, 2}));
+}
+
+// image -> a = x, b = 100 x -> Concat -> Conv to 64 channels (wide) -> output. On a slow link the
+// best cut would end at the Concat (6 channels, one transfer); its parts differ 100x, so every
+// platform candidate ending there is pulled back to the parts.
+TEST(QuantCut, PlatformCandidatesNeverEndOnAMixedMerge) {
+  ModelBuilder b(17);
+  const auto x = b.input("image", {1, 3, 8, 8});
+  const auto a1 = b.node("Mul", "mul_one", {x, b.scalar("one", 1.0f)});
+  const auto a2 = b.node("Mul", "mul_k", {x, b.scalar("k", 100.0f)});
+  const auto cat = b.node("Concat", "merge", {a1, a2}, {Attr::of("axis", int64_t(1))});
+  const auto y = b.node("Conv", "conv", {cat, b.random_weight("w", {64, 6, 1, 1})});
+  b.output(y, {1, 64, 8, 8});
+  const Analysis an = analyze_proto(b.build(), "wide", AnalyzeOptions{});
+  ASSERT_TRUE(an.ranges.measured) << an.ranges.skipped;
+  const Graph& g = an.model.graph();
+  ASSERT_EQ(an.no_end.size(), size_t(g.node_count())) << "the analysis keeps what must not end stage1";
+  EXPECT_TRUE(an.no_end[size_t(g.find_node("merge"))]);
+  EXPECT_EQ(an.partition.crossing, (std::vector<std::string>{"conv_out"})) << "inside stage1 the merge stays";
+  PlatformProfile slow;
+  slow.name = "slow";
+  slow.tops.value = 10;
+  slow.efficiency.value = 0.5;
+  slow.bandwidth_mb_s.value = 1;  // 1000 bytes per ms
+  slow.transfer_overhead_us.value = 100;
+  slow.host_factor.value = 1;
+  std::vector<double> node_ms(size_t(g.node_count()), 0.01);
+  node_ms[size_t(g.find_node("conv"))] = 1.0;
+  PartitionInput in = partition_input(an, g);
+  ASSERT_FALSE(in.no_end.empty());
+  const auto chosen = choose_cut(in, an.partition, slow, node_ms, ChooseOptions{});
+  for (const auto& c : chosen.frontier.candidates)
+    EXPECT_FALSE(contains(c.crossing, "merge_out")) << c.label << " ends stage1 on the mixed merge";
+  EXPECT_EQ(chosen.chosen.crossing, (std::vector<std::string>{"mul_one_out", "mul_k_out"}));
+  // Without the measured ranges the same chooser would end on the merge: the rule is what moved it.
+  in.no_end.clear();
+  const auto blind = choose_cut(in, an.partition, slow, node_ms, ChooseOptions{});
+  EXPECT_EQ(blind.chosen.crossing, (std::vector<std::string>{"merge_out"}));
 }

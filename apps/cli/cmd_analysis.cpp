@@ -9,7 +9,6 @@
 #include "npusplit/app/analyze.h"
 #include "npusplit/app/platform.h"
 #include "npusplit/app/split.h"
-#include "npusplit/bundle/split_calib.h"
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/report/check_report.h"
@@ -177,6 +176,7 @@ void add_split(CLI::App& app, int& exit_code) {
     if (no_fix && (fix_flag || !o.fix_passes.empty())) fail("--no-fix contradicts {}", fix_flag ? "--fix" : "--passes");
     o.fix = !no_fix;
     o.calib_images = calib;
+    o.calib_count = calib_count;
     o.quant_ranges = !split_no_ranges;
     if (explain && o.platform.empty()) fail("--explain needs --platform P");
     if (!html.empty()) require_html_report();
@@ -184,17 +184,9 @@ void add_split(CLI::App& app, int& exit_code) {
     if (!html.empty()) write_html_report(html, split_html(r));
     if (as_json) std::cout << dump_json(r.manifest);
     else std::cout << (explain ? frontier_text(r.frontier) : std::string()) << split_text(r);
-    if (!calib.empty()) {
-      SplitCalibOptions co;
-      co.manifest = r.manifest_path;
-      co.images = calib;
-      co.count = calib_count;
-      const auto cr = calib_quant_bundle(co);
-      if (cr.calib) {
-        for (const auto& sk : cr.calib->skipped) std::cerr << "npusplit: error: " << sk << " (skipped)\n";
-        for (const auto& w : cr.calib->warnings) std::cerr << "npusplit: warning: " << w << "\n";
-      }
-      if (!as_json) std::cout << split_calib_text(cr);
+    if (r.calib) {
+      for (const auto& sk : r.calib->calib.skipped) std::cerr << "npusplit: error: " << sk << " (skipped)\n";
+      for (const auto& w : r.calib->calib.warnings) std::cerr << "npusplit: warning: " << w << "\n";
     }
     exit_code = (r.verify && !r.verify->ok) || (r.verify_fused && !r.verify_fused->ok) ? 1 : 0;
   });

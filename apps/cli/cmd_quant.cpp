@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "npusplit/error.h"
 #include "npusplit/quant/emulate.h"
+#include "npusplit/report/quant_report.h"
 #include "npusplit/base/json_text.h"
 
 namespace npusplit::cli {

@@ -151,7 +151,22 @@ void RangeMeter::add(const std::vector<HostTensor>& inputs) {
   ++frames_;
 }
 
-bool is_merge_op(const std::string& op) { return op == "Concat"; }
+bool is_merge_op(const std::string& op) {
+  return op == "Concat" || op == "ConcatFromSequence" || op == "Where" || op == "ScatterND" || op == "ScatterElements" ||
+         op == "Scatter";
+}
+
+std::vector<int> merged_inputs(const onnx::NodeProto& n) {
+  std::vector<int> out;
+  const std::string& op = n.op_type();
+  if (op == "Where") out = {1, 2};  // the condition only chooses
+  else if (op == "ScatterND" || op == "ScatterElements" || op == "Scatter") out = {0, 2};  // data, updates
+  else if (is_merge_op(op))
+    for (int k = 0; k < n.input_size(); ++k) out.push_back(k);
+  out.erase(std::remove_if(out.begin(), out.end(), [&](int k) { return k >= n.input_size() || n.input(k).empty(); }),
+            out.end());
+  return out;
+}
 
 bool is_layout_only_op(const std::string& op) {
   static const std::set<std::string> ops = {"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
@@ -181,7 +196,8 @@ std::optional<MixedRange> mixed_range_of(const onnx::NodeProto& n, const std::ma
   m.node = n.name();
   m.op = n.op_type();
   double widest = 0, narrowest = INFINITY;
-  for (const auto& in : n.input()) {
+  for (int k : merged_inputs(n)) {
+    const std::string& in = n.input(k);
     auto it = ranges.find(in);
     if (it == ranges.end() || !it->second.seen) continue;  // constants: not measured
     const double w = double(it->second.hi) - double(it->second.lo);

@@ -71,7 +71,11 @@ struct MixedRange {
 
 // Ops that merge their inputs into one tensor, and the reshape-like ops after a merge that keep
 // it one tensor (the merge is still what a crossing tensor "is").
+// Concat (and ConcatFromSequence), Where's two branches, Scatter's data and updates: each output
+// element comes from one part, so the parts share the output's one scale.
 bool is_merge_op(const std::string& op);
+// The inputs of merge N whose values land in its output (indices; none for other ops).
+std::vector<int> merged_inputs(const onnx::NodeProto& n);
 bool is_layout_only_op(const std::string& op);
 // The producer chain behind T through layout-only ops, ending at a merge (nullptr otherwise).
 const onnx::NodeProto* merge_behind(const onnx::GraphProto& g, const std::string& t);

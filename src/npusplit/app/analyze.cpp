@@ -34,6 +34,7 @@ ModelSummary summarize(const onnx::ModelProto& m, const std::string& path, int64
 PartitionInput partition_input(const Analysis& a, const Graph& g) {
   PartitionInput in{g, a.model.shapes(), {}, a.flops};
   for (const auto& v : a.verdicts) in.supported.push_back(v.supported || (a.allow_suspect && v.suspect_only) ? 1 : 0);
+  if (int(a.no_end.size()) == g.node_count()) in.no_end = a.no_end;
   return in;
 }
 
@@ -49,6 +50,7 @@ void judge(Analysis& a, bool partition) {
   a.timings.check_ms = ms_since(t0);
   if (partition) {
     t0 = std::chrono::steady_clock::now();
+    a.no_end.clear();  // of the graph judged before: measured again below
     PartitionInput in = partition_input(a, g);
     a.partition = auto_partition(in);
     if (a.range_options.enabled) quant_aware_cut(a, in);

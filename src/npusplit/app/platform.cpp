@@ -1,5 +1,7 @@
 #include "npusplit/app/platform.h"
 
+#include <fmt/format.h>
+
 #include "npusplit/app/analyze.h"
 #include "npusplit/base/progress.h"
 #include "npusplit/error.h"
@@ -33,6 +35,13 @@ PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, con
   scale_node_times(times, baseline.stage1, base_stage2_ms);
   ChooseOptions co;
   co.objective = objective;
+  // The best candidates by the per-node model get their own stage2 built and timed the same way.
+  int timed = 0;
+  co.measure_host = [&](const Partition& p) {
+    if (p.stage1 == baseline.stage1) return base_stage2_ms;
+    progress.step(0, fmt::format("timing candidate stage2 {}", ++timed));
+    return measure_stage_ms(build_stages(a.model.proto(), a.model.shapes(), p, SplitNames{}).stage2);
+  };
   PlatformChoice c = choose_cut(partition_input(a, g), baseline, profile, times.ms, co, forced);
   c.frontier.model_host_ms = times.model_ms;
   c.frontier.baseline_stage2_ms = base_stage2_ms;

@@ -1,6 +1,5 @@
 #include "npusplit/app/prepare.h"
 
-#include "npusplit/bundle/split_calib.h"
 
 #include <chrono>
 #include <fstream>
@@ -159,16 +158,9 @@ std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
       so.pack = o.pack;
       so.input_shapes = o.input_shapes;
       so.calib_images = o.calib;
+      so.calib_count = o.calib_count;
       auto r = split_model(so);
-      if (!o.calib.empty()) {
-        SplitCalibOptions co;
-        co.manifest = r.manifest_path;
-        co.images = o.calib;
-        co.count = o.calib_count;
-        const auto cr = calib_quant_bundle(co);
-        if (cr.calib) row.bundle_files.push_back(cr.calib_path);
-        for (const auto& f : cr.bundle_files) row.bundle_files.push_back(f);
-      }
+      if (r.calib) row.bundle_files = {r.calib->calib_path, r.calib->alls_path, r.calib->script_path};
       // Written last: a run interrupted before this point is redone next time.
       write_file_atomic(stamp_path, dump_json(stamp));
       row.status = "done";

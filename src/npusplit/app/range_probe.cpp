@@ -140,8 +140,9 @@ void quant_aware_cut(Analysis& a, PartitionInput& in) {
     const auto& n = g.node(i);
     if (!is_merge_op(n.op_type()) || !(a.partition.stage1[size_t(i)] || candidates.count(n.name()))) continue;
     merges.push_back(i);
-    for (const auto& x : n.input()) {
-      if (x.empty() || g.is_constant(x) || !seen.insert(x).second) continue;
+    for (int k : merged_inputs(n)) {
+      const std::string& x = n.input(k);
+      if (g.is_constant(x) || !seen.insert(x).second) continue;
       auto it = shapes.find(x);
       if (it != shapes.end() && it->second.dtype != onnx::TensorProto::FLOAT) continue;
       tensors.push_back(x);
@@ -223,6 +224,7 @@ void quant_aware_cut(Analysis& a, PartitionInput& in) {
     }
     a.partition = auto_partition(in);
     r.moved = a.partition.moved_no_end;
+    a.no_end = in.no_end;
   }
   flag_npu_merges(a);
   r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

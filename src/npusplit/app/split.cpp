@@ -10,6 +10,7 @@
 #include <map>
 
 #include "npusplit/base/checked_math.h"
+#include "npusplit/bundle/split_calib.h"
 #include "npusplit/detect/preprocess_record.h"
 #include "npusplit/error.h"
 #include "npusplit/host/fuse_msda.h"
@@ -315,6 +316,19 @@ SplitResult split_model(const SplitOptions& o) {
   r.stage1_sha256 = files.add_model(r.stage1_path, r.stages.stage1);
   r.stage2_sha256 = files.add_model(r.stage2_path, r.stages.stage2);
   if (o.fused_host) r.stage2_fused_sha256 = files.add_model(r.stage2_fused_path, fused_stage2);
+  if (!o.calib_images.empty()) {
+    CalibBundleInputs ci{r.stages.stage1, r.stages.stage2, r.preprocess};
+    for (const auto& [orig, name] : r.stages.renamed) ci.original_of[name] = orig;
+    ci.dir = o.out_dir;
+    ci.stem = stem;
+    ci.stage1_file = r.stage1_path.filename().string();
+    ci.stage2_file = r.stage2_path.filename().string();
+    ci.hw_arch = a.rules.hw_arch;
+    ci.manifest = r.manifest_path;
+    ci.images = o.calib_images;
+    ci.count = o.calib_count;
+    r.calib = add_calib_bundle(ci, files);
+  }
   r.manifest = split_manifest(r, o);
   files.add_bytes(r.manifest_path, dump_json(r.manifest));
   files.commit();

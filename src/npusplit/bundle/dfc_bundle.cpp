@@ -253,14 +253,5 @@ if __name__ == "__main__":
   return b;
 }
 
-std::vector<std::filesystem::path> write_dfc_bundle(const std::filesystem::path& dir, const std::string& stem,
-                                                    const DfcBundle& b) {
-  const auto alls = dir / (stem + ".alls"), py = dir / (stem + "_dfc.py");
-  OutputSet files;
-  files.add_bytes(alls, b.alls);
-  files.add_bytes(py, b.script);
-  files.commit();
-  return {alls, py};
-}
 
 }  // namespace npusplit

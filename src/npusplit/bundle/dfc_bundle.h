@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "npusplit/detect/preprocess_record.h"
-#include "npusplit/quant/emulate.h"
+#include "npusplit/results/quant.h"
 
 namespace npusplit {
 
@@ -29,16 +29,8 @@ struct BundleInputs {
   const QuantReport* quant = nullptr;  // a16 choices and figures (optional)
 };
 
-struct DfcBundle {
-  std::string alls, script;
-  std::vector<std::string> a16;        // crossing tensors given 16-bit outputs
-  std::vector<std::string> commands;   // parser, optimize, compiler (CLI path)
-};
 
 DfcBundle make_dfc_bundle(const BundleInputs& in);
-// Writes <dir>/<stem>.alls and <dir>/<stem>_dfc.py together (one OutputSet); returns their paths.
-std::vector<std::filesystem::path> write_dfc_bundle(const std::filesystem::path& dir, const std::string& stem,
-                                                    const DfcBundle& b);
 
 // The normalization layer's mean/std on 0-255 pixels: the manifest's (pixel/scale - mean)/std
 // is (pixel - scale*mean)/(scale*std).

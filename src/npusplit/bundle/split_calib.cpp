@@ -1,71 +1,49 @@
 #include "npusplit/bundle/split_calib.h"
 
-#include <fmt/format.h>
-
+#include "npusplit/bundle/dfc_bundle.h"
+#include "npusplit/calib/calib_set.h"
 #include "npusplit/error.h"
-#include "npusplit/io/model_io.h"
+#include "npusplit/quant/emulate.h"
 
 namespace npusplit {
 
 namespace fs = std::filesystem;
 
-SplitCalibResult calib_quant_bundle(const SplitCalibOptions& o) {
-  SplitCalibResult r;
-  const auto man = load_split_manifest(o.manifest);
-  const fs::path dir = o.manifest.parent_path();
-  const std::string stage1_file = man["stage1"]["file"].get<std::string>();
-  std::string stem = o.manifest.filename().string();
-  stem = stem.substr(0, stem.size() - std::string("_split.json").size());
-  const auto stage1 = load_model(dir / stage1_file);
-  PreprocessRecord pre = manifest_preprocess(man, o.manifest);
-  if (pre.width <= 0) pre = detect_preprocess(stage1, {});
+CalibBundle add_calib_bundle(const CalibBundleInputs& in, OutputSet& files) {
+  CalibBundle b;
+  if (in.images.empty()) fail("--calib: no images given");
+  CalibOptions co;
+  co.inputs = in.images;
+  co.preprocess = in.preprocess;
+  co.count = in.count;
+  co.seed = in.seed;
+  co.raw_pixels = true;  // the .alls's normalization layer does the rest
+  b.calib_path = in.dir / (in.stem + "_calib.npy");
+  co.out = b.calib_path;
+  b.calib = add_calibration_set(co, files);
+
+  // The emulation reads the set from its temporary file: nothing is in place before the commit.
+  QuantStages qs{in.stage1, in.stage2, in.preprocess, in.original_of, files.pending_path(b.calib_path),
+                 in.manifest, in.dir / in.stage1_file, in.dir / in.stage2_file, b.calib_path};
+  QuantOptions qo;
+  qo.weights = in.weights;
+  b.quant = emulate_quant(qs, qo);
 
   BundleInputs bi;
-  bi.stem = stem;
-  bi.hw_arch = man.contains("target") ? man["target"].value("hw_arch", std::string("hailo8")) : "hailo8";
-  bi.stage1_file = stage1_file;
-  bi.preprocess = pre;
-  bi.stage1 = &stage1;
-  if (!o.images.empty()) {
-    CalibOptions co;
-    co.inputs = o.images;
-    co.preprocess = pre;
-    co.count = o.count;
-    co.seed = o.seed;
-    co.raw_pixels = true;
-    r.calib_path = dir / (stem + "_calib.npy");
-    co.out = r.calib_path;
-    r.calib = write_calibration_set(co);
-    QuantOptions qo;
-    qo.manifest = o.manifest;
-    qo.calib = r.calib_path;
-    qo.weights = o.weights;
-    r.quant = run_quant(qo);
-    bi.calib_file = r.calib_path.filename().string();
-    bi.calib_frames = r.calib->shape[0];
-    bi.quant = &*r.quant;
-  } else {
-    bi.calib_file = stem + "_calib.npy";
-  }
-  r.bundle = make_dfc_bundle(bi);
-  r.bundle_files = write_dfc_bundle(dir, stem, r.bundle);
-  return r;
-}
-
-std::string split_calib_text(const SplitCalibResult& r) {
-  std::string s;
-  if (r.calib) s += calib_text(*r.calib, r.calib_path, true);
-  if (r.quant) s += quant_text(*r.quant);
-  s += "DFC bundle (npusplit did not run the DFC):";
-  for (const auto& f : r.bundle_files) s += " " + f.string();
-  s += "\n";
-  if (!r.bundle.a16.empty()) {
-    s += "  16-bit outputs:";
-    for (const auto& t : r.bundle.a16) s += " " + t;
-    s += "\n";
-  }
-  for (const auto& c : r.bundle.commands) s += "  " + c + "\n";
-  return s;
+  bi.stem = in.stem;
+  bi.hw_arch = in.hw_arch.empty() ? "hailo8" : in.hw_arch;
+  bi.stage1_file = in.stage1_file;
+  bi.preprocess = in.preprocess;
+  bi.stage1 = &in.stage1;
+  bi.calib_file = b.calib_path.filename().string();
+  bi.calib_frames = b.calib.shape.empty() ? 0 : b.calib.shape[0];
+  bi.quant = &b.quant;
+  b.bundle = make_dfc_bundle(bi);
+  b.alls_path = in.dir / (in.stem + ".alls");
+  b.script_path = in.dir / (in.stem + "_dfc.py");
+  b.alls_sha256 = files.add_bytes(b.alls_path, b.bundle.alls);
+  b.script_sha256 = files.add_bytes(b.script_path, b.bundle.script);
+  return b;
 }
 
 }  // namespace npusplit

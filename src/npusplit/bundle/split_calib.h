@@ -1,34 +1,35 @@
 #pragma once
-// `split --calib IMAGES...`: after the split, the calibration set, the 8-bit emulation and the
-// DFC bundle, all beside the stages.
+// `split --calib IMAGES...` (and `prepare --calib`): the calibration set, the 8-bit emulation on
+// it and the DFC bundle, computed from the stages in memory and added to the split's own set of
+// files, so the stages, these and the manifest naming them land together or not at all.
 #include <filesystem>
-#include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
-#include "npusplit/bundle/dfc_bundle.h"
-#include "npusplit/calib/calib_set.h"
-#include "npusplit/quant/emulate.h"
+#include <onnx/onnx_pb.h>
+
+#include "npusplit/detect/preprocess_record.h"
+#include "npusplit/io/atomic_output.h"
+#include "npusplit/results/quant.h"
 
 namespace npusplit {
 
-struct SplitCalibOptions {
-  std::filesystem::path manifest;      // the split's manifest
-  std::vector<std::string> images;     // empty: bundle without calibration set or emulation
+struct CalibBundleInputs {
+  const onnx::ModelProto& stage1;      // as written
+  const onnx::ModelProto& stage2;
+  PreprocessRecord preprocess;         // as the manifest records it
+  std::map<std::string, std::string> original_of;  // crossing tensor -> original tensor
+  std::filesystem::path dir;           // beside the stages
+  std::string stem;                    // <stem>_calib.npy, <stem>.alls, <stem>_dfc.py
+  std::string stage1_file, stage2_file, hw_arch;
+  std::filesystem::path manifest;      // named in the reports (written after these)
+  std::vector<std::string> images;
   int64_t count = 0;
   uint32_t seed = 0;
   WeightGranularity weights = WeightGranularity::per_channel;
 };
 
-struct SplitCalibResult {
-  std::optional<CalibResult> calib;
-  std::filesystem::path calib_path;
-  std::optional<QuantReport> quant;
-  DfcBundle bundle;
-  std::vector<std::filesystem::path> bundle_files;
-};
-
-SplitCalibResult calib_quant_bundle(const SplitCalibOptions& o);
-std::string split_calib_text(const SplitCalibResult& r);
+CalibBundle add_calib_bundle(const CalibBundleInputs& in, OutputSet& files);
 
 }  // namespace npusplit

@@ -40,6 +40,13 @@ struct Source {
 }  // namespace
 
 CalibResult write_calibration_set(const CalibOptions& o) {
+  OutputSet files;
+  CalibResult r = add_calibration_set(o, files);
+  files.commit();
+  return r;
+}
+
+CalibResult add_calibration_set(const CalibOptions& o, OutputSet& files) {
   const auto t0 = std::chrono::steady_clock::now();
   CalibResult r;
   const int W = o.preprocess.width, H = o.preprocess.height;
@@ -128,7 +135,6 @@ CalibResult write_calibration_set(const CalibOptions& o) {
     return true;
   };
 
-  OutputSet files;
   try {
     files.add(o.out, [&](int fd) {
       try {
@@ -190,7 +196,6 @@ CalibResult write_calibration_set(const CalibOptions& o) {
     throw;
   }
   progress.finish();
-  files.commit();
   r.shape = {written, H, W, 3};
   r.min = lo;
   r.max = hi;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "npusplit/detect/preprocess_record.h"
+#include "npusplit/io/atomic_output.h"
 
 namespace npusplit {
 
@@ -39,6 +40,8 @@ struct CalibResult {
 
 // Writes O.out atomically (nothing when no frame could be read: a one-line Error).
 CalibResult write_calibration_set(const CalibOptions& o);
+// The same file added to FILES (written now, moved into place by the caller's commit).
+CalibResult add_calibration_set(const CalibOptions& o, OutputSet& files);
 std::string calib_text(const CalibResult& r, const std::filesystem::path& out, bool raw_pixels);
 
 // Which frames of a video of FRAMES frames are taken when K are wanted: evenly spaced, each

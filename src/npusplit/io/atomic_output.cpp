@@ -160,6 +160,12 @@ std::string OutputSet::add_model(const fs::path& path, const onnx::ModelProto& m
   return h.hex();
 }
 
+fs::path OutputSet::pending_path(const fs::path& path) const {
+  for (const auto& p : pending_)
+    if (p.target == path) return p.tmp;
+  return {};
+}
+
 void OutputSet::commit() {
   {
     SignalsHeld held;

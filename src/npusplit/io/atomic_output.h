@@ -29,6 +29,9 @@ class OutputSet {
   // WRITE gets a file descriptor and returns false on failure.
   void add(const std::filesystem::path& path, const std::function<bool(int fd)>& write);
 
+  // The temporary file holding what was added for PATH (readable until commit), or empty.
+  std::filesystem::path pending_path(const std::filesystem::path& path) const;
+
   // Moves every file into place, in the order added.
   void commit();
 

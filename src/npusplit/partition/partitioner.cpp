@@ -52,6 +52,37 @@ void finish_partition(const PartitionInput& in, Partition& p) {
   }
 }
 
+std::vector<std::string> pull_back_no_end(const PartitionInput& in, std::vector<char>& stage1) {
+  std::vector<std::string> moved;
+  if (in.no_end.empty()) return moved;
+  const Graph& g = in.graph;
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    std::vector<char> drop(size_t(g.node_count()), 0);
+    for (int i : g.topo_order()) {
+      if (!stage1[size_t(i)]) continue;
+      bool d = false;  // downstream of a dropped node: it goes too
+      for (const auto& x : g.node(i).input()) {
+        const int p = x.empty() ? -1 : g.producer(x);
+        d |= p >= 0 && drop[size_t(p)];
+      }
+      if (!d && in.no_end[size_t(i)]) {
+        for (const auto& o : g.node(i).output()) {
+          if (o.empty()) continue;
+          d |= g.is_graph_output(o);
+          for (int c : g.consumers(o)) d |= !stage1[size_t(c)];
+        }
+        if (d) moved.push_back(g.node(i).name());
+      }
+      if (d) drop[size_t(i)] = 1;
+    }
+    for (int i = 0; i < g.node_count(); ++i)
+      if (drop[size_t(i)]) stage1[size_t(i)] = 0, changed = true;
+  }
+  return moved;
+}
+
 Partition auto_partition(const PartitionInput& in) {
   const Graph& g = in.graph;
   Partition p;

@@ -44,6 +44,10 @@ Partition auto_partition(const PartitionInput& in);
 // separate the graph.
 Partition manual_partition(const PartitionInput& in, const std::vector<std::string>& tensors,
                            const std::vector<std::string>& node_reasons);
+// A stage1 node set of the caller's (a candidate cut) that must not end on a no_end node: every
+// such node whose output would cross leaves stage1 with all its stage1 descendants, to a fixed
+// point, so the set stays ancestor-closed. Returns the names moved for that reason.
+std::vector<std::string> pull_back_no_end(const PartitionInput& in, std::vector<char>& stage1);
 // Recomputes crossing tensors and totals for a given stage1 node set.
 void finish_partition(const PartitionInput& in, Partition& p);
 

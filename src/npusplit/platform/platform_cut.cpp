@@ -48,7 +48,8 @@ struct Evaluator {
   const ChooseOptions& o;
   double total_ms = 0;
 
-  CutCandidate evaluate(const std::string& label, const Partition& p) const {
+  // HOST_MS >= 0: stage2's measured time; else the sum of the per-node times it holds.
+  CutCandidate evaluate(const std::string& label, const Partition& p, double host_ms = -1) const {
     CutCandidate c;
     c.label = label;
     c.crossing = p.crossing;
@@ -67,14 +68,19 @@ struct Evaluator {
     cost.wire_bytes = c.crossing_bytes_wire;
     cost.input_bytes = stage1_input_bytes(in, p, &inputs);
     cost.transfers = int(p.crossing.size()) + inputs;
-    cost.host_measured_ms = std::max(0.0, host);
+    cost.host_measured_ms = host_ms >= 0 ? host_ms : std::max(0.0, host);
     c.estimate = estimate_frame(profile, cost);
+    c.host_timed = host_ms >= 0;
     return c;
   }
 };
 
+// A candidate never ends on a node the caller ruled out as an end (a mixed-range merge): such
+// an end is pulled back as the automatic cut would.
 Partition from_mask(const PartitionInput& in, std::vector<char> s1) {
   Partition p;
+  p.moved_no_end = pull_back_no_end(in, s1);
+  p.moved_to_host = p.moved_no_end;
   p.stage1 = std::move(s1);
   finish_partition(in, p);
   return p;
@@ -146,14 +152,28 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return better_cut(all[a].first, all[b].first, o.objective); });
+  const size_t base = forced ? 1 : 0;  // the baseline's index in ALL ("auto" was added after --cut)
+  const bool have_base = base < all.size() && all[base].first.label == "auto" && !(forced && base == 1 && all[0].first.label == "auto");
+  if (o.measure_host) {
+    std::set<size_t> timed(order.begin(), order.begin() + std::min(order.size(), size_t(std::max(0, o.measure_top))));
+    if (have_base) timed.insert(base);
+    if (forced) timed.insert(0);
+    for (size_t i : timed) {
+      const std::string label = all[i].first.label;
+      all[i].first = ev.evaluate(label, all[i].second, o.measure_host(all[i].second));
+    }
+    // Timed cuts first (the choice is among them), each group best first.
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (all[a].first.host_timed != all[b].first.host_timed) return all[a].first.host_timed;
+      return better_cut(all[a].first, all[b].first, o.objective);
+    });
+  }
   // The forced cut leads (the user's); then best first. The baseline is always kept.
   size_t chosen = order.front();
   if (forced) chosen = 0;
   std::vector<size_t> keep{chosen};
   for (size_t i : order)
     if (i != chosen && int(keep.size()) < std::max(2, o.keep)) keep.push_back(i);
-  const size_t base = forced ? 1 : 0;  // the baseline's index in ALL ("auto" was added after --cut)
-  const bool have_base = base < all.size() && all[base].first.label == "auto" && !(forced && base == 1 && all[0].first.label == "auto");
   if (have_base && std::find(keep.begin(), keep.end(), base) == keep.end()) keep.push_back(base);
   for (size_t i : keep) {
     if (have_base && i == base) r.frontier.baseline = int(r.frontier.candidates.size());

@@ -2,6 +2,7 @@
 // The platform cut (split --platform P --objective fps|latency): estimate every candidate cut
 // (candidates.h) with the frame-time model (profile.h) and per-node host times (host_time.h),
 // and pick the best. Pure arithmetic over typed inputs: the measuring is the caller's.
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +17,11 @@ struct ChooseOptions {
   std::string objective = "fps";       // "fps": max pipelined frame rate; "latency": min sum
   std::map<std::string, int> bits;     // bits per element per crossing tensor (default 8)
   int keep = 40;                       // candidates kept in the frontier (best first + baseline)
+  // The per-node model ranks the candidates; then the best MEASURE_TOP of them (and the baseline,
+  // and a forced cut) get their stage2 timed by MEASURE_HOST (ms here), and the choice is made
+  // among those: a per-node sum cannot see what ONNX Runtime's fusions save on a given stage2.
+  std::function<double(const Partition&)> measure_host;
+  int measure_top = 4;
 };
 
 struct PlatformChoice {

@@ -9,21 +9,19 @@
 //           each model output); stage1 with Q/DQ pairs on every activation and weight, its
 //           outputs at --bits, through stage2 (SQNR of each model output, detection drift).
 // Memory: one frame's activations at a time, plus a running min/max per tensor.
-#include <nlohmann/json.hpp>
+#include <onnx/onnx_pb.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "npusplit/detect/preprocess_record.h"
 #include "npusplit/quant/qdq.h"
+#include "npusplit/results/quant.h"
 
 namespace npusplit {
-
-// Facts with their evidence in rules/quant/hailo_quant.yaml (a test keeps the two equal).
-constexpr double kA16SqnrThresholdDb = 30.0;  // a crossing tensor below this gets a16_w16 in the .alls
-// kMixedRangeRatio (parts of one output whose ranges differ more than it): analysis/ranges.h
 
 struct QuantOptions {
   std::filesystem::path manifest, calib;
@@ -39,55 +37,21 @@ struct QuantOptions {
   double drift_iou = 0.5;               // IoU that counts as the same detection
 };
 
-// RangePart, MixedRange: analysis/ranges.h
-
-struct OutputEffect {
-  std::string output;
-  double sqnr_db = 0;
-};
-
-struct CrossingQuant {
-  std::string name, original_tensor;
-  std::vector<int64_t> shape;
-  float min = 0, max = 0;
-  double sqnr8_db = 0, sqnr16_db = 0;
-  int64_t levels8 = 0;                  // distinct 8-bit levels used (over all frames, max per frame)
-  std::vector<OutputEffect> effect8;    // this tensor alone at 8 bits -> each model output
-  std::optional<MixedRange> mixed;      // it concatenates parts of different ranges
-  bool a16 = false;                     // 8-bit SQNR below the threshold: 16-bit output advised
-};
-
-struct DetectionDrift {
-  int64_t frames = 0, compared = 0, kept = 0, class_flips = 0;
-  double mean_iou = 0, mean_abs_score_change = 0;
-  double kept_share() const { return compared ? double(kept) / double(compared) : 0; }
-};
-
-struct QuantReport {
-  std::filesystem::path manifest, calib, stage1, stage2;
-  int64_t frames = 0;
-  bool calib_pixels = true;             // the .npy held 0-255 pixels (normalized here as the manifest says)
+// The stages and facts the emulation runs on, in memory (split --calib has them; `quant` reads
+// them from a manifest).
+struct QuantStages {
+  const onnx::ModelProto& stage1;
+  const onnx::ModelProto& stage2;
   PreprocessRecord preprocess;
-  int bits = 8;
-  WeightGranularity weights = WeightGranularity::per_channel;
-  int64_t activations = 0, activation_pairs = 0, weight_pairs = 0;
-  bool quantize_activations = true, quantize_weights = true, every_tensor = false;
-  double a16_threshold_db = kA16SqnrThresholdDb, mixed_range_ratio = kMixedRangeRatio;
-  std::vector<CrossingQuant> crossing;
-  std::vector<OutputEffect> outputs;    // whole emulated stage1 -> each model output
-  std::optional<DetectionDrift> drift;  // DETR layouts
-  std::string layout;
-  std::vector<MixedRange> npu_merges;
-  std::vector<RangePart> ranges;        // every activation's range, in graph order
-  std::vector<std::string> quantized;   // the activations given a Q/DQ pair   // every merge inside stage1 with parts of different ranges
-  std::vector<std::string> notes;
-  double ranges_s = 0, emulation_s = 0;
+  std::map<std::string, std::string> original_of;  // crossing tensor -> the original model's name
+  std::filesystem::path calib_data;                // the .npy to read (may be a temporary file)
+  // Labels for the report: the manifest, the stage files and the calibration set by final name.
+  std::filesystem::path manifest, stage1_path, stage2_path, calib;
 };
 
+QuantReport emulate_quant(const QuantStages& in, const QuantOptions& o);
+// O.manifest's stages (each matching its recorded SHA-256) on O.calib: emulate_quant.
 QuantReport run_quant(const QuantOptions& o);
-nlohmann::json quant_json(const QuantReport& r);
-std::string quant_text(const QuantReport& r);
-// The caveat every output carries.
-const char* quant_caveat();
+// quant_json / quant_text: report/quant_report.h
 
 }  // namespace npusplit

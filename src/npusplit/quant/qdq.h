@@ -11,6 +11,7 @@
 
 #include "npusplit/analysis/ranges.h"
 #include "npusplit/quant/quantize.h"
+#include "npusplit/results/quant.h"
 
 namespace npusplit {
 
@@ -29,8 +30,6 @@ onnx::ModelProto expose_tensors(const onnx::ModelProto& m, const std::vector<std
 // activation function, an elementwise op with a constant: bias, scale), so Conv -> BN -> Relu
 // is quantized once, after the Relu. Graph outputs are always kept.
 std::vector<std::string> layer_outputs(const onnx::ModelProto& m, const std::vector<std::string>& activations);
-
-enum class WeightGranularity { per_channel, per_tensor };
 
 struct QdqPlan {
   std::map<std::string, QuantParams> activations;  // tensor -> its (u)int8/16 parameters

@@ -45,20 +45,22 @@ std::string frontier_text(const Frontier& f, int top) {
     std::string mark = int(i) == f.chosen ? "chosen" : "";
     if (int(i) == f.baseline) mark += mark.empty() ? "baseline" : "+baseline";
     rows.push_back({std::to_string(i + 1), mark, c.label, percent(c.npu_flops_share()), std::to_string(c.crossing.size()),
-                    human_bytes(double(c.crossing_bytes_wire)), ms(e.npu_ms), ms(e.transfer_ms), ms(e.host_measured_ms),
-                    ms(e.host_ms), fmt::format("{:.1f}", e.fps), ms(e.latency_ms)});
+                    human_bytes(double(c.crossing_bytes_wire)), ms(e.npu_ms), ms(e.transfer_ms),
+                    ms(e.host_measured_ms) + (c.host_timed ? " timed" : ""), ms(e.host_ms), fmt::format("{:.1f}", e.fps), ms(e.latency_ms)});
   }
   out += format_table({"#", "", "cut", "NPU FLOPs", "tensors", "wire bytes", "npu ms", "link ms", "host ms here",
                        "host ms", "fps", "latency ms"},
                       rows, 48);
   const auto& chosen = f.candidates[size_t(f.chosen)];
+  out += "host ms here: 'timed' = the cut's own stage2 built and timed with bench's session options (the best "
+         "candidates by per-node times, and the baseline; the choice is made among these); else the automatic cut's "
+         "stage2 timed plus the per-node times of the nodes a cut moves\n";
   if (chosen.estimate.host_written_ms > 0)
     out += fmt::format(
-        "host part of the chosen cut here: {} ms in the model vs {} ms measured on the written stage2 (bench's "
-        "session options; the model: the automatic cut's stage2 timed, {} ms, plus per-node times of the nodes a "
-        "cut moves to the host; whole model {} ms)\n",
-        ms(chosen.estimate.host_measured_ms), ms(chosen.estimate.host_written_ms), ms(f.baseline_stage2_ms),
-        ms(f.model_host_ms));
+        "host part of the chosen cut here: {} ms {} vs {} ms measured on the written stage2 (whole model {} ms, the "
+        "automatic cut's stage2 {} ms)\n",
+        ms(chosen.estimate.host_measured_ms), chosen.host_timed ? "timed while choosing" : "in the per-node model",
+        ms(chosen.estimate.host_written_ms), ms(f.model_host_ms), ms(f.baseline_stage2_ms));
   if (f.baseline >= 0 && f.baseline != f.chosen) {
     const auto& b = f.candidates[size_t(f.baseline)].estimate;
     out += fmt::format("chosen vs baseline (today's automatic cut): {:.1f} vs {:.1f} fps, {} vs {} ms latency\n",
@@ -81,6 +83,7 @@ json candidate_json(const CutCandidate& c) {
           {"npu_flops_share", c.npu_flops_share()},
           {"crossing_bytes_f32", c.crossing_bytes_f32},
           {"crossing_bytes_wire", c.crossing_bytes_wire},
+          {"host_timed", c.host_timed},
           {"estimate",
            {{"npu_ms", e.npu_ms},
             {"transfer_ms", e.transfer_ms},

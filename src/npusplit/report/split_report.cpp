@@ -11,6 +11,7 @@
 #include "npusplit/report/check_report.h"
 #include "npusplit/report/format.h"
 #include "npusplit/report/platform_report.h"
+#include "npusplit/report/quant_report.h"
 #include "npusplit/rules/parser_log.h"
 #include "npusplit/runtime/hef_io.h"
 #include "npusplit/ort/msda_op.h"
@@ -208,6 +209,7 @@ json split_manifest(const SplitResult& r, const SplitOptions& o) {
     m["stage2_fused"] = f;
   }
   if (!r.frontier.empty()) m["platform"] = frontier_json(r.frontier, true);
+  if (r.calib) m["calib_bundle"] = calib_bundle_json(*r.calib);
   m["stage1"]["sha256"] = r.stage1_sha256;
   m["stage2"]["sha256"] = r.stage2_sha256;
   if (o.fused_host) m["stage2_fused"]["sha256"] = r.stage2_fused_sha256;
@@ -267,6 +269,7 @@ std::string split_text(const SplitResult& r) {
     out += fmt::format("stage2 fused (host ops, domain {}): {} deformable attention(s) fused -> {}\n", kHostOpDomain,
                        r.fused_ops, r.stage2_fused_path.string());
   if (r.verify_fused) out += fused_check_text(*r.verify_fused);
+  if (r.calib) out += calib_bundle_text(*r.calib);
   out += summary_line(a, r.frontier.empty() ? nullptr : &r.frontier);
   return out;
 }

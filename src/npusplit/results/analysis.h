@@ -65,6 +65,9 @@ struct Analysis {
   // Merges of parts with different measured ranges (quant-mixed-range), on every judge().
   RangeProbeOptions range_options;
   RangeProbe ranges;
+  // Per node of the judged graph (empty: none): stage1 must not end on it (the mixed merges
+  // and the reshape-like ops carrying them on). Every cut taken from this analysis obeys it.
+  std::vector<char> no_end;
 };
 
 struct AnalyzeOptions {

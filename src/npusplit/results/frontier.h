@@ -29,6 +29,8 @@ struct CutCandidate {
   int64_t crossing_bytes_f32 = 0;      // as float32 (today's manifest figure)
   int64_t crossing_bytes_wire = 0;     // at the precision that crosses (8/16 bit per tensor)
   FrameEstimate estimate;
+  // host_measured_ms is this cut's own stage2 timed here (else per-node times: a ranking figure).
+  bool host_timed = false;
   double npu_flops_share() const { return total_flops ? double(stage1_flops) / double(total_flops) : 0.0; }
 };
 

@@ -13,6 +13,7 @@
 #include "npusplit/results/analysis.h"
 #include "npusplit/results/frontier.h"
 #include "npusplit/results/graph_sketch.h"
+#include "npusplit/results/quant.h"
 #include "npusplit/passes/pass.h"
 #include "npusplit/split/splitter.h"
 #include "npusplit/verify/fused_check.h"
@@ -48,8 +49,10 @@ struct SplitOptions {
   bool fused_host = false;
   double fused_tolerance = 1e-4;
   PreprocessOverrides preprocess;      // --letterbox/--bgr/--scale/--mean/--std, recorded in the manifest
-  // --calib: the quantization-aware cut measures the merges on these (else on a synthetic image).
+  // --calib: the quantization-aware cut measures the merges on these (else on a synthetic image),
+  // and the calibration set, the 8-bit emulation and the DFC bundle are written with the stages.
   std::vector<std::string> calib_images;
+  int64_t calib_count = 0;             // frames in the calibration set (0: all, at most 1024)
   uint32_t range_seed = 0;
   bool quant_ranges = true;            // --no-quant-ranges: off
   // --platform P (issue 14): pick the cut with the best estimated frame time on P among the
@@ -90,6 +93,8 @@ struct SplitResult {
   double split_ms = 0, verify_ms = 0;
   // split --platform P: the candidate cuts with their frame-time estimates (empty without).
   Frontier frontier;
+  // --calib: the calibration set, the emulation and the DFC bundle written with the stages.
+  std::optional<CalibBundle> calib;
   // The cut model's nodes and edges (the HTML report draws them; the proto moved into the stages).
   GraphSketch graph;
 };
