@@ -143,6 +143,33 @@ TEST(HtmlReport, FrontierPlot) {
   EXPECT_NE(s.find("&lt;b&gt;scope"), std::string::npos);
 }
 
+// check --platform P --html: the same frontier plot as split's; without a platform, a note.
+TEST(HtmlReport, CheckDrawsTheFrontierWhenGivenOne) {
+  if (!graphviz_available()) GTEST_SKIP() << "built without Graphviz";
+  const auto a = small_analysis();
+  EXPECT_EQ(check_html(a).find("<svg id=\"frontier\""), std::string::npos);
+  EXPECT_NE(check_html(a).find("No --platform given: check --platform P"), std::string::npos);
+  Frontier f;
+  f.platform = "rpi5-hailo8l";
+  f.objective = "fps";
+  for (int i = 0; i < 3; ++i) {
+    CutCandidate c;
+    c.label = "cut " + std::to_string(i);
+    c.stage1_flops = 100 - 10 * i;
+    c.total_flops = 100;
+    c.crossing_bytes_wire = (4 - i) * 1024;
+    c.estimate.fps = 20 + 5 * i;
+    c.estimate.latency_ms = 1000.0 / c.estimate.fps;
+    f.candidates.push_back(c);
+  }
+  f.chosen = 0;
+  f.baseline = 0;
+  const std::string html = check_html(a, &f);
+  EXPECT_NE(html.find("<svg id=\"frontier\""), std::string::npos);
+  EXPECT_NE(html.find("platform rpi5-hailo8l, objective fps"), std::string::npos);
+  EXPECT_EQ(html.find("No --platform given"), std::string::npos);
+}
+
 TEST(HtmlReport, SmallModelInChromium) {
   if (!graphviz_available()) GTEST_SKIP() << "built without Graphviz";
   if (!have_chromium()) GTEST_SKIP() << "chromium not installed (apt-get install chromium): browser test skipped";
@@ -169,8 +196,11 @@ TEST(HtmlReport, SharedModelCheckAndSplitInChromium) {
   AnalyzeOptions o;
   o.keep_original = false;
   const auto a = analyze(model, o);
-  const auto c = test::run_cli("check '" + model.string() + "' --html '" + (dir / "check.html").string() + "'", "html_check");
+  // check --platform draws the frontier too (native: the host's own times, nothing assumed).
+  const auto c = test::run_cli("check '" + model.string() + "' --platform native --html '" + (dir / "check.html").string() + "'",
+                               "html_check");
   ASSERT_LE(c.exit_code, 1) << c.err;
+  EXPECT_NE(slurp(dir / "check.html").find("<svg id=\"frontier\""), std::string::npos) << "check --platform --html plots the frontier";
   const auto fig = html_layout_figures(sketch_graph(a.model.graph()));
   EXPECT_GT(fig.modules, 5) << "DEIMv2 names are scoped: the page has modules";
   const auto b = open_in_chromium(dir / "check.html", dir);

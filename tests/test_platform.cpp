@@ -253,7 +253,9 @@ TEST(Platform, TimedStage2DecidesAmongTheBestCandidates) {
     return p.stage1 == base.stage1 ? 2.0 : 5000.0;  // every other stage2 "times" 5 s
   };
   const auto c = choose_cut(in, base, slow_link, node_ms, o);
-  EXPECT_EQ(timed.size(), 4u) << "the best 3 by the model and the baseline";
+  // The best 3 by the model, and the baseline when it is not among them.
+  const size_t want = untimed.frontier.baseline < 3 ? 3u : 4u;
+  EXPECT_EQ(timed.size(), want);
   const auto& fr = c.frontier;
   EXPECT_EQ(fr.chosen, fr.baseline) << "the timed stage2s overturn the per-node ranking";
   EXPECT_EQ(c.chosen.stage1, base.stage1);
@@ -268,7 +270,7 @@ TEST(Platform, TimedStage2DecidesAmongTheBestCandidates) {
     else EXPECT_FALSE(untimed_seen) << cand.label << ": a timed cut after an untimed one";
     n_timed += cand.host_timed;
   }
-  EXPECT_EQ(n_timed, 4u);
+  EXPECT_EQ(n_timed, want);
 }
 
 TEST(Platform, ForcedCutIsChosenAndEstimated) {

@@ -91,9 +91,9 @@ void add_check(CLI::App& app, int& exit_code) {
     o.input_shapes = parse_input_shapes(shapes);
     o.keep_original = false;
     auto a = analyze(model, o);
-    if (!html.empty()) write_html_report(html, check_html(a));
     Frontier frontier;
     if (profile) frontier = platform_choice(a, a.partition, *profile, objective, &a.partition).frontier;
+    if (!html.empty()) write_html_report(html, check_html(a, profile ? &frontier : nullptr));
     if (as_json) {
       auto j = check_json(a);
       if (profile) j["platform"] = frontier_json(frontier, explain);

@@ -839,7 +839,17 @@ std::string frontier_svg(const Frontier& f) {
   return s + "</svg>";
 }
 
-std::string check_html(const Analysis& a) {
+namespace {
+std::string frontier_section(const Frontier& f, const std::string& without) {
+  std::string fr = "<section><h2>Candidate cuts</h2>";
+  if (f.empty()) return fr + "<p class=\"note\">" + without + "</p></section>\n";
+  fr += esc(fmt::format("platform {}, objective {}: ", f.platform, f.objective)) +
+        fmt::format("{} candidates (hover a point for its figures)<br>", f.candidates.size());
+  return fr + frontier_svg(f) + frontier_table(f) + "</section>\n";
+}
+}  // namespace
+
+std::string check_html(const Analysis& a, const Frontier* frontier) {
   require_html_report();
   const GraphSketch g = sketch_graph(a.model.graph());
   PageInput in{g, a.model.shapes(), a.verdicts, a.flops, a.partition};
@@ -847,9 +857,9 @@ std::string check_html(const Analysis& a) {
   parts.title = "npusplit check: " + std::filesystem::path(a.summary.path).filename().string();
   parts.subtitle = a.summary.path + " on " + a.rules.target + " (the largest stage1 the rules allow)";
   parts.facts = analysis_facts(a, g);
-  parts.extra_sections =
-      "<section><h2>Candidate cuts</h2><p class=\"note\">The frontier of candidate cuts is split's: "
-      "split --platform P --html FILE draws it.</p></section>\n";
+  parts.extra_sections = frontier_section(frontier ? *frontier : Frontier{},
+                                          "No --platform given: check --platform P --html FILE (or split --platform P "
+                                          "--html FILE) draws the frontier of candidate cuts.");
   return page(in, parts);
 }
 
@@ -867,13 +877,8 @@ std::string split_html(const SplitResult& r) {
   parts.facts.push_back({"manifest", esc(r.manifest_path.string())});
   for (const auto& w : r.warnings) parts.facts.push_back({"warning", esc(w)});
   for (const auto& n : r.notes) parts.facts.push_back({"note", esc(n)});
-  std::string fr = "<section><h2>Candidate cuts</h2>";
-  if (!r.frontier.empty())
-    fr += esc(fmt::format("platform {}, objective {}: ", r.frontier.platform, r.frontier.objective)) +
-          fmt::format("{} candidates (hover a point for its figures)<br>", r.frontier.candidates.size());
-  fr += frontier_svg(r.frontier);
-  if (!r.frontier.empty()) fr += frontier_table(r.frontier);
-  parts.extra_sections = verify_section(r) + fr + "</section>\n";
+  parts.extra_sections = verify_section(r) + frontier_section(r.frontier, "No --platform given: split --platform P --html "
+                                                                            "FILE draws the frontier of candidate cuts.");
   return page(in, parts);
 }
 

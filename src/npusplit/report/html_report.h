@@ -19,7 +19,7 @@ void require_html_report();
 
 GraphSketch sketch_graph(const Graph& g);
 
-std::string check_html(const Analysis& a);
+std::string check_html(const Analysis& a, const Frontier* frontier = nullptr);  // frontier: check --platform
 // Draws r.graph (split keeps the sketch: the model's proto moved into the stages).
 std::string split_html(const SplitResult& r);
 
