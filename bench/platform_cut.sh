@@ -9,7 +9,8 @@ shared=${NPUSPLIT_SHARED:-$here/../../shared}
 models="$build/models"
 "$shared/models/unpack.sh" "$models"
 list=""
-for m in "$shared"/models/deimv2_*.onnx "$models"/deimv2_*.onnx; do
+# The real-weight PicoDet too: every node supported, so NPU-bound -- where another cut can win.
+for m in "$shared"/models/deimv2_*.onnx "$models"/deimv2_*.onnx "$shared"/models/real/picodet_layout_cdla.onnx; do
   [ -e "$m" ] || continue
   list="$list $m"
 done

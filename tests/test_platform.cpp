@@ -248,9 +248,13 @@ TEST(Platform, TimedStage2DecidesAmongTheBestCandidates) {
   ChooseOptions o;
   o.measure_top = 3;
   std::vector<std::vector<std::string>> timed;
-  o.measure_host = [&](const Partition& p) {
-    timed.push_back(p.crossing);
-    return p.stage1 == base.stage1 ? 2.0 : 5000.0;  // every other stage2 "times" 5 s
+  o.measure_hosts = [&](const std::vector<const Partition*>& parts) {
+    std::vector<double> ms;
+    for (const auto* p : parts) {
+      timed.push_back(p->crossing);
+      ms.push_back(p->stage1 == base.stage1 ? 2.0 : 5000.0);  // every other stage2 "times" 5 s
+    }
+    return ms;
   };
   const auto c = choose_cut(in, base, slow_link, node_ms, o);
   // The best 3 by the model, and the baseline when it is not among them.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "npusplit/app/analyze.h"
 #include "npusplit/base/progress.h"
 #include "npusplit/error.h"
@@ -21,31 +23,56 @@ PlatformProfile platform_profile(const std::string& name, const std::string& obj
   return p;
 }
 
-PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, const PlatformProfile& profile,
-                               const std::string& objective, const Partition* forced) {
+HostTiming time_host(const Analysis& a, const Partition& baseline) {
   Progress progress("platform", 0);
   progress.step(0, "timing the host per node (ONNX Runtime profile)");
-  const Graph& g = a.model.graph();
-  NodeTimes times = measure_node_times(a.model.proto(), g);
+  HostTiming t;
+  t.nodes = measure_node_times(a.model.proto(), a.model.graph());
   // The baseline's stage2, built and timed as bench would run it: what the per-node times of
-  // the host side are scaled to (host_time.h), so the chosen cut's host part can be checked
-  // against its own written stage2.
+  // the host side are scaled to (host_time.h).
   progress.step(0, "timing the automatic cut's stage2");
-  const double base_stage2_ms = measure_stage_ms(build_stages(a.model.proto(), a.model.shapes(), baseline, SplitNames{}).stage2);
-  scale_node_times(times, baseline.stage1, base_stage2_ms);
+  t.baseline_stage1 = baseline.stage1;
+  t.baseline_stage2_ms = measure_stage_ms(build_stages(a.model.proto(), a.model.shapes(), baseline, SplitNames{}).stage2);
+  t.stage2_timed = 1;
+  scale_node_times(t.nodes, baseline.stage1, t.baseline_stage2_ms);
+  return t;
+}
+
+PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, const PlatformProfile& profile,
+                               const std::string& objective, const Partition* forced, HostTiming& timing) {
+  Progress progress("platform", 0);
   ChooseOptions co;
   co.objective = objective;
-  // The best candidates by the per-node model get their own stage2 built and timed the same way.
-  int timed = 0;
-  co.measure_host = [&](const Partition& p) {
-    if (p.stage1 == baseline.stage1) return base_stage2_ms;
-    progress.step(0, fmt::format("timing candidate stage2 {}", ++timed));
-    return measure_stage_ms(build_stages(a.model.proto(), a.model.shapes(), p, SplitNames{}).stage2);
+  // Every stage2 not timed yet is built and timed side by side with the baseline's (timed again
+  // with them, so no drift of the machine between the two favours either).
+  co.measure_hosts = [&](const std::vector<const Partition*>& parts) {
+    std::vector<const Partition*> todo;
+    for (const auto* p : parts)
+      if (!timing.stage2_ms.count(p->stage1)) todo.push_back(p);
+    if (!todo.empty()) {
+      if (std::none_of(todo.begin(), todo.end(), [&](const Partition* p) { return p->stage1 == baseline.stage1; }))
+        todo.push_back(&baseline);
+      progress.step(0, fmt::format("timing {} candidate stage2s side by side", todo.size()));
+      std::vector<onnx::ModelProto> stage2s;
+      for (const auto* p : todo) stage2s.push_back(build_stages(a.model.proto(), a.model.shapes(), *p, SplitNames{}).stage2);
+      const auto ms = measure_stages_ms(stage2s);
+      for (size_t k = 0; k < todo.size(); ++k) timing.stage2_ms[todo[k]->stage1] = ms[k];
+      timing.stage2_timed += int(todo.size());
+    }
+    std::vector<double> out;
+    for (const auto* p : parts) out.push_back(timing.stage2_ms.at(p->stage1));
+    return out;
   };
-  PlatformChoice c = choose_cut(partition_input(a, g), baseline, profile, times.ms, co, forced);
-  c.frontier.model_host_ms = times.model_ms;
-  c.frontier.baseline_stage2_ms = base_stage2_ms;
+  PlatformChoice c = choose_cut(partition_input(a, a.model.graph()), baseline, profile, timing.nodes.ms, co, forced);
+  c.frontier.model_host_ms = timing.nodes.model_ms;
+  c.frontier.baseline_stage2_ms = timing.baseline_stage2_ms;
   return c;
+}
+
+PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, const PlatformProfile& profile,
+                               const std::string& objective, const Partition* forced) {
+  HostTiming t = time_host(a, baseline);
+  return platform_choice(a, baseline, profile, objective, forced, t);
 }
 
 }  // namespace npusplit

@@ -67,24 +67,36 @@ void write_model(const onnx::ModelProto& m, const fs::path& p) {
 
 }  // namespace
 
-double measure_stage_ms(const fs::path& path, int runs, int warmup) {
-  StageOptions so;
-  so.graph_optimization = 99;
-  so.stop_spinning_after_run = true;  // as bench's sequential split (media/bench.cpp)
-  so.fuse_host_ops = true;            // bench's stage2 default (no --no-fused-host)
-  auto stage = make_ort_stage(path, so);
-  auto in = stage->allocate_inputs();
-  for (auto& t : in) fill(t);
-  auto out = stage->allocate_outputs();
+namespace {
+// One stage as bench runs stage2, with its inputs filled, ready to time.
+struct TimedStage {
+  std::unique_ptr<Stage> stage;
+  std::vector<HostTensor> in, out;
   std::vector<const HostTensor*> ptrs;
-  for (const auto& t : in) ptrs.push_back(&t);
-  for (int i = 0; i < warmup; ++i) stage->run(ptrs, out);
-  std::vector<double> t;
-  for (int i = 0; i < std::max(1, runs); ++i) {
+  explicit TimedStage(const fs::path& path) {
+    StageOptions so;
+    so.graph_optimization = 99;
+    so.stop_spinning_after_run = true;  // as bench's sequential split (media/bench.cpp)
+    so.fuse_host_ops = true;            // bench's stage2 default (no --no-fused-host)
+    stage = make_ort_stage(path, so);
+    in = stage->allocate_inputs();
+    for (auto& t : in) fill(t);
+    out = stage->allocate_outputs();
+    for (const auto& t : in) ptrs.push_back(&t);
+  }
+  double run_ms() {
     const auto t0 = std::chrono::steady_clock::now();
     stage->run(ptrs, out);
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
+};
+}  // namespace
+
+double measure_stage_ms(const fs::path& path, int runs, int warmup) {
+  TimedStage s(path);
+  for (int i = 0; i < warmup; ++i) s.run_ms();
+  std::vector<double> t;
+  for (int i = 0; i < std::max(1, runs); ++i) t.push_back(s.run_ms());
   return median(t);
 }
 
@@ -93,6 +105,24 @@ double measure_stage_ms(const onnx::ModelProto& model, int runs, int warmup) {
   const fs::path p = dir.path / "stage.onnx";
   write_model(model, p);
   return measure_stage_ms(p, runs, warmup);
+}
+
+std::vector<double> measure_stages_ms(const std::vector<onnx::ModelProto>& models, int runs, int warmup) {
+  TempDir dir;
+  std::vector<std::unique_ptr<TimedStage>> stages;
+  for (size_t k = 0; k < models.size(); ++k) {
+    const fs::path p = dir.path / ("stage" + std::to_string(k) + ".onnx");
+    write_model(models[k], p);
+    stages.push_back(std::make_unique<TimedStage>(p));
+  }
+  for (int i = 0; i < warmup; ++i)
+    for (auto& s : stages) s->run_ms();
+  std::vector<std::vector<double>> t(stages.size());
+  for (int i = 0; i < std::max(1, runs); ++i)
+    for (size_t k = 0; k < stages.size(); ++k) t[k].push_back(stages[k]->run_ms());
+  std::vector<double> out;
+  for (auto& v : t) out.push_back(median(std::move(v)));
+  return out;
 }
 
 NodeTimes measure_node_times(const onnx::ModelProto& model, const Graph& g, int runs) {

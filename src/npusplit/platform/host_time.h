@@ -38,5 +38,8 @@ void scale_node_times(NodeTimes& t, const std::vector<char>& base_stage1, double
 double measure_stage_ms(const std::filesystem::path& path, int runs = 5, int warmup = 2);
 // The same for a model in memory (written to a temporary file first).
 double measure_stage_ms(const onnx::ModelProto& model, int runs = 5, int warmup = 2);
+// Several models timed side by side: all loaded, then run round-robin, so a drift of the
+// machine (clock, caches, another process) biases none of them; the median of each.
+std::vector<double> measure_stages_ms(const std::vector<onnx::ModelProto>& models, int runs = 9, int warmup = 2);
 
 }  // namespace npusplit

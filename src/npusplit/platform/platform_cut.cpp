@@ -154,13 +154,18 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
                    [&](size_t a, size_t b) { return better_cut(all[a].first, all[b].first, o.objective); });
   const size_t base = forced ? 1 : 0;  // the baseline's index in ALL ("auto" was added after --cut)
   const bool have_base = base < all.size() && all[base].first.label == "auto" && !(forced && base == 1 && all[0].first.label == "auto");
-  if (o.measure_host) {
+  if (o.measure_hosts) {
     std::set<size_t> timed(order.begin(), order.begin() + std::min(order.size(), size_t(std::max(0, o.measure_top))));
     if (have_base) timed.insert(base);
     if (forced) timed.insert(0);
+    std::vector<const Partition*> parts;
+    for (size_t i : timed) parts.push_back(&all[i].second);
+    const std::vector<double> ms = o.measure_hosts(parts);
+    if (ms.size() != parts.size()) fail("platform cut: one host time per timed candidate expected");
+    size_t k = 0;
     for (size_t i : timed) {
       const std::string label = all[i].first.label;
-      all[i].first = ev.evaluate(label, all[i].second, o.measure_host(all[i].second));
+      all[i].first = ev.evaluate(label, all[i].second, ms[k++]);
     }
     // Timed cuts first (the choice is among them), each group best first.
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {

@@ -18,9 +18,10 @@ struct ChooseOptions {
   std::map<std::string, int> bits;     // bits per element per crossing tensor (default 8)
   int keep = 40;                       // candidates kept in the frontier (best first + baseline)
   // The per-node model ranks the candidates; then the best MEASURE_TOP of them (and the baseline,
-  // and a forced cut) get their stage2 timed by MEASURE_HOST (ms here), and the choice is made
-  // among those: a per-node sum cannot see what ONNX Runtime's fusions save on a given stage2.
-  std::function<double(const Partition&)> measure_host;
+  // and a forced cut) get their stage2 timed by MEASURE_HOSTS (ms here, one per partition, timed
+  // side by side), and the choice is made among those: a per-node sum cannot see what ONNX
+  // Runtime's fusions and npusplit's fused host ops save on a given stage2.
+  std::function<std::vector<double>(const std::vector<const Partition*>&)> measure_hosts;
   int measure_top = 4;
 };
 
