@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "preprocess_args.h"
 #include "npusplit/app/analyze.h"
+#include "npusplit/app/check.h"
 #include "npusplit/app/platform.h"
 #include "npusplit/app/split.h"
 #include "npusplit/error.h"
@@ -81,26 +82,25 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->callback([&] {
     if (!html.empty()) require_html_report();
     if (explain && platform.empty()) fail("--explain needs --platform P");
-    std::optional<PlatformProfile> profile;
-    if (!platform.empty()) profile = platform_profile(platform, objective, host_factor);
-    AnalyzeOptions o;
-    o.ranges.enabled = !no_ranges;
-    o.target = target;
-    o.dfc = dfc;
-    o.parser_log = parser_log;
-    o.input_shapes = parse_input_shapes(shapes);
-    o.keep_original = false;
-    auto a = analyze(model, o);
-    Frontier frontier;
-    if (profile) frontier = platform_choice(a, a.partition, *profile, objective, &a.partition).frontier;
-    if (!html.empty()) write_html_report(html, check_html(a, profile ? &frontier : nullptr));
+    CheckOptions o;
+    o.platform = platform;
+    o.objective = objective;
+    o.host_factor = host_factor;
+    o.analyze.ranges.enabled = !no_ranges;
+    o.analyze.target = target;
+    o.analyze.dfc = dfc;
+    o.analyze.parser_log = parser_log;
+    o.analyze.input_shapes = parse_input_shapes(shapes);
+    o.analyze.keep_original = false;
+    const CheckResult r = run_check(model, o);
+    const Analysis& a = r.analysis;
+    const Frontier* frontier = r.frontier.empty() ? nullptr : &r.frontier;
+    if (!html.empty()) write_html_report(html, check_html(a, frontier));
     if (as_json) {
-      auto j = check_json(a);
-      if (profile) j["platform"] = frontier_json(frontier, explain);
-      std::cout << dump_json(j);
+      std::cout << dump_json(check_json(r, explain));
     } else {
-      if (explain) std::cout << frontier_text(frontier);
-      std::cout << check_text(a, all, profile ? &frontier : nullptr);
+      if (explain) std::cout << frontier_text(r.frontier);
+      std::cout << check_text(a, all, frontier);
     }
     exit_code = check_exit_code(a);
   });

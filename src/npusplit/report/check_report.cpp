@@ -209,4 +209,10 @@ std::string check_text(const Analysis& a, bool all_nodes, const Frontier* fronti
   return out;
 }
 
+json check_json(const CheckResult& r, bool explain) {
+  json j = check_json(r.analysis);
+  if (!r.frontier.empty()) j["platform"] = frontier_json(r.frontier, explain);
+  return j;
+}
+
 }  // namespace npusplit

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "npusplit/results/analysis.h"
+#include "npusplit/results/check.h"
 #include "npusplit/results/frontier.h"
 
 namespace npusplit {
@@ -14,6 +15,9 @@ nlohmann::json check_json(const Analysis& a);
 // FRONTIER (check --platform): its estimate of the automatic cut joins the summary line.
 std::string check_text(const Analysis& a, bool all_nodes, const Frontier* frontier = nullptr);
 int check_exit_code(const Analysis& a);  // 0 all supported, 1 some not
+// The whole `check --json` document: check_json of the analysis, with --platform its `platform`
+// object (every candidate with EXPLAIN).
+nlohmann::json check_json(const CheckResult& r, bool explain);
 int unsupported_count(const Analysis& a);
 // The quantization-aware cut's record (where the merge ranges came from, what moved, what is left).
 nlohmann::json range_probe_json(const RangeProbe& r);
