@@ -92,7 +92,7 @@ void add_check(CLI::App& app, int& exit_code) {
     o.analyze.parser_log = parser_log;
     o.analyze.input_shapes = parse_input_shapes(shapes);
     o.analyze.keep_original = false;
-    const CheckResult r = run_check(model, o);
+    CheckResult r = run_check(model, o);
     const Analysis& a = r.analysis;
     const Frontier* frontier = r.frontier.empty() ? nullptr : &r.frontier;
     if (!html.empty()) write_html_report(html, check_html(a, frontier));
@@ -103,6 +103,7 @@ void add_check(CLI::App& app, int& exit_code) {
       std::cout << check_text(a, all, frontier);
     }
     exit_code = check_exit_code(a);
+    keep_until_exit(std::move(r));
   });
 }
 
@@ -189,6 +190,7 @@ void add_split(CLI::App& app, int& exit_code) {
       for (const auto& w : r.calib->calib.warnings) std::cerr << "npusplit: warning: " << w << "\n";
     }
     exit_code = (r.verify && !r.verify->ok) || (r.verify_fused && !r.verify_fused->ok) ? 1 : 0;
+    keep_until_exit(std::move(r));
   });
 }
 

@@ -30,8 +30,9 @@ std::pair<std::string, std::string> range_output_names(const std::string& t) {
   return {t + "/npusplit_range/min", t + "/npusplit_range/max"};
 }
 
-onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std::string>& names) {
-  onnx::ModelProto c = m;
+namespace {
+// Adds, for each of NAMES, a ReduceMin/ReduceMax pair and their outputs to C, in place.
+void expose_ranges_in(onnx::ModelProto& c, const std::vector<std::string>& names) {
   auto* g = c.mutable_graph();
   const std::unordered_set<std::string> wanted(names.begin(), names.end());
   const auto reduce = [](const std::string& op, const std::string& in, const std::string& out) {
@@ -73,10 +74,12 @@ onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std:
       o->mutable_type()->mutable_tensor_type()->mutable_shape();
     }
   }
-  return c;
 }
 
-onnx::ModelProto prune_to(const onnx::ModelProto& m, const std::vector<std::string>& names) {
+// M reduced to what NAMES need. With BORROW, the initializers are M's own objects, lent to the
+// result (protobuf's AddAllocated): no copy of the weights; give_back() must run before M or
+// the result goes.
+onnx::ModelProto pruned(const onnx::ModelProto& m, const std::vector<std::string>& names, bool borrow) {
   const Graph g(m.graph());
   std::vector<char> keep(size_t(g.node_count()), 0);
   std::unordered_set<std::string> reads;
@@ -98,7 +101,10 @@ onnx::ModelProto prune_to(const onnx::ModelProto& m, const std::vector<std::stri
   auto* cg = c.mutable_graph();
   cg->set_name(m.graph().name());
   for (const auto& init : m.graph().initializer())
-    if (reads.count(init.name())) *cg->add_initializer() = init;
+    if (reads.count(init.name())) {
+      if (borrow) cg->mutable_initializer()->AddAllocated(const_cast<onnx::TensorProto*>(&init));
+      else *cg->add_initializer() = init;
+    }
   for (const auto& vi : m.graph().input())
     if (reads.count(vi.name()) || !g.is_constant(vi.name())) *cg->add_input() = vi;  // every runtime input stays
   for (int i = 0; i < g.node_count(); ++i)
@@ -108,12 +114,48 @@ onnx::ModelProto prune_to(const onnx::ModelProto& m, const std::vector<std::stri
   return c;
 }
 
+void give_back(onnx::ModelProto& borrowed) {
+  auto* inits = borrowed.mutable_graph()->mutable_initializer();
+  while (!inits->empty()) (void)inits->ReleaseLast();
+}
+}  // namespace
+
+onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std::string>& names) {
+  onnx::ModelProto c = m;
+  expose_ranges_in(c, names);
+  return c;
+}
+
+onnx::ModelProto prune_to(const onnx::ModelProto& m, const std::vector<std::string>& names) {
+  return pruned(m, names, false);
+}
+
 struct RangeMeter::Impl {
   Ort::Session session;
 };
 
 RangeMeter::RangeMeter(const onnx::ModelProto& m, std::vector<std::string> names, bool prune) : names_(std::move(names)) {
-  onnx::ModelProto exposed = prune ? expose_ranges(prune_to(m, names_), names_) : expose_ranges(m, names_);
+  for (const auto& n : names_) {
+    const auto [lo, hi] = range_output_names(n);
+    outputs_.push_back(lo);
+    outputs_.push_back(hi);
+  }
+  OrtOptions oo;
+  oo.cpu_arena = false;
+  // check's probe wants ranges, not bit-exactness: ONNX Runtime's fusions make its one frame cheaper
+  // (the reductions keep every measured tensor alive). quant keeps the unoptimized graph.
+  if (prune) oo.opt_level = ORT_ENABLE_ALL;
+  // Pruned, the initializers are borrowed from M while the model streams to ONNX Runtime: no copy
+  // of the weights here besides ORT's own (pruning, exposing and serializing each made one).
+  onnx::ModelProto exposed = prune ? pruned(m, names_, true) : m;
+  struct GiveBack {
+    onnx::ModelProto& p;
+    bool on;
+    ~GiveBack() {
+      if (on) give_back(p);
+    }
+  } guard{exposed, prune};
+  expose_ranges_in(exposed, names_);
   if (prune) {
     // Only the reductions are outputs: the model's own outputs would need the rest of it.
     auto* outs = exposed.mutable_graph()->mutable_output();
@@ -121,20 +163,7 @@ RangeMeter::RangeMeter(const onnx::ModelProto& m, std::vector<std::string> names
                                [](const onnx::ValueInfoProto& o) { return o.name().find("/npusplit_range/") == std::string::npos; }),
                 outs->end());
   }
-  for (const auto& n : names_) {
-    const auto [lo, hi] = range_output_names(n);
-    outputs_.push_back(lo);
-    outputs_.push_back(hi);
-  }
-  std::string bytes;
-  if (!exposed.SerializeToString(&bytes)) fail("range measurement: model too large to serialize");
-  exposed.Clear();
-  OrtOptions oo;
-  oo.cpu_arena = false;
-  // check's probe wants ranges, not bit-exactness: ONNX Runtime's fusions make its one frame cheaper
-  // (the reductions keep every measured tensor alive). quant keeps the unoptimized graph.
-  if (prune) oo.opt_level = ORT_ENABLE_ALL;
-  impl_ = std::make_unique<Impl>(Impl{make_session(bytes, oo, "activation ranges")});
+  impl_ = std::make_unique<Impl>(Impl{make_session(exposed, oo, "activation ranges")});
   inputs_ = session_inputs(impl_->session);
 }
 

@@ -1,6 +1,10 @@
 #include "npusplit/ort/ort_util.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 
 #include "npusplit/error.h"
 #include "npusplit/ort/msda_op.h"
@@ -44,6 +48,25 @@ Ort::Session make_session(const std::string& model_bytes, const OrtOptions& o, c
   try {
     auto so = make_session_options(o);
     return Ort::Session(ort_env(), model_bytes.data(), model_bytes.size(), so);
+  } catch (const Ort::Exception& e) {
+    fail("{}: ONNX Runtime cannot load it: {}", what, ort_message(e));
+  }
+}
+
+Ort::Session make_session(const onnx::ModelProto& m, const OrtOptions& o, const std::string& what) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::string path = (dir / "npusplit_session_XXXXXX").string();
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) fail("{}: cannot create a temporary model file in {}", what, dir.string());
+  struct Unlink {
+    const std::string& p;
+    ~Unlink() { ::unlink(p.c_str()); }
+  } unlink_at_end{path};
+  const bool ok = m.SerializeToFileDescriptor(fd);
+  if (::close(fd) != 0 || !ok) fail("{}: cannot write a temporary model file (disk full?)", what);
+  try {
+    auto so = make_session_options(o);
+    return Ort::Session(ort_env(), path.c_str(), so);
   } catch (const Ort::Exception& e) {
     fail("{}: ONNX Runtime cannot load it: {}", what, ort_message(e));
   }

@@ -1,6 +1,7 @@
 #pragma once
 // Shared ONNX Runtime plumbing: one process-wide environment, session options, and a plain
 // "run this model on these tensors" used by shape resolution, folding and verification.
+#include <onnx/onnx_pb.h>
 #include <onnxruntime_cxx_api.h>
 
 #include <map>
@@ -38,6 +39,9 @@ struct OrtOptions {
 
 Ort::SessionOptions make_session_options(const OrtOptions& o);
 Ort::Session make_session(const std::string& model_bytes, const OrtOptions& o, const std::string& what);
+// The same for a model in memory without a serialized copy of it in this process: M is streamed
+// to a private temporary file (removed at once) that ONNX Runtime parses.
+Ort::Session make_session(const onnx::ModelProto& m, const OrtOptions& o, const std::string& what);
 
 // Runs SESSION on INPUTS (by name) and returns the named outputs (all outputs when empty).
 std::vector<HostTensor> run_session(Ort::Session& s, const std::vector<HostTensor>& inputs,
