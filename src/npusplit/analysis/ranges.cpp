@@ -6,6 +6,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <spdlog/spdlog.h>
+
+#include "npusplit/base/memory.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/graph.h"
 #include "npusplit/ort/ort_util.h"
@@ -163,8 +166,11 @@ RangeMeter::RangeMeter(const onnx::ModelProto& m, std::vector<std::string> names
                                [](const onnx::ValueInfoProto& o) { return o.name().find("/npusplit_range/") == std::string::npos; }),
                 outs->end());
   }
+  spdlog::debug("ranges: {} tensor(s), {} node(s) to run, peak {:.0f} MiB", names_.size(), exposed.graph().node_size(),
+                peak_rss_mib());
   impl_ = std::make_unique<Impl>(Impl{make_session(exposed, oo, "activation ranges")});
   inputs_ = session_inputs(impl_->session);
+  spdlog::debug("ranges: session ready, peak {:.0f} MiB", peak_rss_mib());
 }
 
 RangeMeter::~RangeMeter() = default;
@@ -178,6 +184,7 @@ void RangeMeter::add(const std::vector<HostTensor>& inputs) {
     r.add(&hi, 1);
   }
   ++frames_;
+  spdlog::debug("ranges: frame {} measured, peak {:.0f} MiB", frames_, peak_rss_mib());
 }
 
 bool is_merge_op(const std::string& op) {

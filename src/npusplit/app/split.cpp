@@ -10,6 +10,7 @@
 #include <map>
 
 #include "npusplit/base/checked_math.h"
+#include "npusplit/base/memory.h"
 #include "npusplit/bundle/split_calib.h"
 #include "npusplit/detect/preprocess_record.h"
 #include "npusplit/error.h"
@@ -34,16 +35,6 @@ namespace npusplit {
 
 using nlohmann::json;
 
-namespace {
-// Peak resident memory so far (MiB), for NPUSPLIT_LOG=debug traces.
-double hwm_mib() {
-  std::ifstream st("/proc/self/status");
-  std::string line;
-  while (std::getline(st, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
-}  // namespace
 namespace fs = std::filesystem;
 
 // --cut takes tensor names, or node names (Hailo's tools speak nodes) standing for their outputs.
@@ -207,13 +198,13 @@ SplitResult split_model(const SplitOptions& o) {
   auto loaded = load_model(o.model);
   std::error_code ec;
   ModelSummary summary = summarize(loaded, o.model.string(), static_cast<int64_t>(fs::file_size(o.model, ec)));
-  spdlog::debug("split: loaded, peak {:.0f} MiB", hwm_mib());
+  spdlog::debug("split: loaded, peak {:.0f} MiB", peak_rss_mib());
   // Copies of the weights are what bounds memory on the large variants: the loaded model is
   // kept only when verify needs it; the compiled one is rewritten in place and moved into the stages.
   onnx::ModelProto original;
   if (o.verify) original = loaded;
   CompiledModel model = CompiledModel::compile(std::move(loaded), o.input_shapes, o.model.string());
-  spdlog::debug("split: compiled, peak {:.0f} MiB", hwm_mib());
+  spdlog::debug("split: compiled, peak {:.0f} MiB", peak_rss_mib());
   // --no-fix on an automatic cut: the same analysis of the rewritten model says what the
   // passes would have given (one line in the report, only when they would move the cut).
   if (!o.fix && o.compare_with_fix && o.cut.empty()) {
@@ -227,7 +218,7 @@ SplitResult split_model(const SplitOptions& o) {
     Progress progress("split", 0);
     progress.step(0, "rewrite passes");
     r.fix = apply_passes(model, o.fix_passes.empty() ? default_pass_names() : o.fix_passes);
-    spdlog::debug("split: rewritten, peak {:.0f} MiB", hwm_mib());
+    spdlog::debug("split: rewritten, peak {:.0f} MiB", peak_rss_mib());
   }
   r.analysis = analyze_compiled(std::move(model), std::move(summary), ao);
   Analysis& a = r.analysis;
@@ -238,7 +229,7 @@ SplitResult split_model(const SplitOptions& o) {
                                     "on the NPU (drop --no-fix)",
                                     percent(without), percent(*r.share_with_fix)));
   }
-  spdlog::debug("split: analysed, peak {:.0f} MiB", hwm_mib());
+  spdlog::debug("split: analysed, peak {:.0f} MiB", peak_rss_mib());
   if (platform && a.partition.stage1_nodes == 0)
     fail("{}: no node at the model's inputs is supported by {}: nothing to put in stage1", o.model.string(),
          a.rules.target);
@@ -262,7 +253,7 @@ SplitResult split_model(const SplitOptions& o) {
   SplitNames names{o.feature_name, o.pack};
   r.graph = sketch_graph(a.model.graph());  // for split --html: the proto moves just below
   r.stages = build_stages(a.model.release(), a.model.shapes(), a.partition, names);  // the weights move
-  spdlog::debug("split: stages built, peak {:.0f} MiB", hwm_mib());
+  spdlog::debug("split: stages built, peak {:.0f} MiB", peak_rss_mib());
   check_model(r.stages.stage1, "stage1");
   check_model(r.stages.stage2, "stage2");
   const auto unconverted_stage1 = convert_stage1_opset(r, o, a.rules);
