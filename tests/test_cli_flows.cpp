@@ -8,6 +8,7 @@
 
 #include "npusplit/app/demo_model.h"
 #include "npusplit/app/prepare.h"
+#include "npusplit/report/prepare_report.h"
 #include "npusplit/io/model_io.h"
 #include "test_support.h"
 

@@ -170,17 +170,8 @@ void add_bench(CLI::App& app, int& exit_code) {
                                                {"baseline stage2", parts[0], parts[1], false},
                                                {"baseline stage2 fused", parts[0], parts[1], true}};
       const auto ts = compare_stage2(vars, ma.threads, int(frames), int(warmup));
-      std::vector<std::vector<std::string>> rows;
-      host = nlohmann::json::array();
-      for (const auto& t : ts) {
-        rows.push_back({t.label, std::to_string(t.fused_ops), ms(t.p50_ms), ms(t.p90_ms), ms(t.mean_ms),
-                        fmt::format("{:.2f}x", ts[2].p50_ms > 0 ? t.p50_ms / ts[2].p50_ms : 0)});
-        host.push_back({{"label", t.label}, {"fused_ops", t.fused_ops}, {"p50_ms", t.p50_ms}, {"p90_ms", t.p90_ms},
-                        {"mean_ms", t.mean_ms}});
-      }
-      host_text = fmt::format("host stage2 alone ({} ORT thread(s), {} frames each, round-robin; baseline {})\n",
-                              ma.threads > 0 ? std::to_string(ma.threads) : "default", frames, parts[1]) +
-                  format_table({"stage2", "fused ops", "p50 ms", "p90 ms", "mean ms", "p50 / baseline"}, rows);
+      host = host_stage2_json(ts);
+      host_text = host_stage2_text(ts, ma.threads, int64_t(frames), parts[1]);
     }
     if (as_json) {
       auto j = bench_json(what, results);

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "npusplit/app/fix.h"
 #include "npusplit/app/prepare.h"
+#include "npusplit/report/prepare_report.h"
 #include "npusplit/error.h"
 #include "npusplit/base/json_text.h"
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "npusplit/app/split.h"
+#include "npusplit/results/prepare.h"
 
 namespace npusplit {
 
@@ -24,24 +25,13 @@ struct PrepareOptions {
   int64_t calib_count = 0;
 };
 
-struct PrepareRow {
-  std::string variant, source, status;  // status: done | skipped (...) | failed: ...
-  int cut_tensors = 0;
-  int64_t crossing_bytes = 0;
-  double npu_flops_share = 0;
-  std::string stage1_check;
-  std::optional<double> verify_max_diff;
-  bool verify_ok = true;
-  double seconds = 0;
-  std::vector<std::filesystem::path> bundle_files;  // with --calib: calib set, .alls, _dfc.py
-};
 
 // x1/x2/x3 are the user's names for upstream's M/L/X: a missing deimv2_x1.onnx falls back to
 // deimv2_m.onnx (and x2 -> l, x3 -> x).
 std::string variant_alias(const std::string& v);
 std::vector<PrepareRow> prepare_models(const PrepareOptions& o,
                                        const std::function<void(size_t done, size_t total, const std::string&)>& progress);
-std::string prepare_text(const std::vector<PrepareRow>& rows);
+// prepare_text (the table): report/prepare_report.h
 
 // What a variant's outputs were made from: the input's content hash, every option that changes
 // the outputs, the rules and the tool version. Written beside the outputs as <stem>_prepare.json;

@@ -75,4 +75,23 @@ nlohmann::json bench_json(const std::string& what, const std::vector<ModeResult>
   return j;
 }
 
+std::string host_stage2_text(const std::vector<Stage2Timing>& ts, int threads, int64_t frames, const std::string& baseline) {
+  std::vector<std::vector<std::string>> rows;
+  const double base = ts.size() > 2 ? ts[2].p50_ms : 0;
+  for (const auto& t : ts)
+    rows.push_back({t.label, std::to_string(t.fused_ops), ms(t.p50_ms), ms(t.p90_ms), ms(t.mean_ms),
+                    fmt::format("{:.2f}x", base > 0 ? t.p50_ms / base : 0)});
+  return fmt::format("host stage2 alone ({} ORT thread(s), {} frames each, round-robin; baseline {})\n",
+                     threads > 0 ? std::to_string(threads) : "default", frames, baseline) +
+         format_table({"stage2", "fused ops", "p50 ms", "p90 ms", "mean ms", "p50 / baseline"}, rows);
+}
+
+nlohmann::json host_stage2_json(const std::vector<Stage2Timing>& ts) {
+  nlohmann::json host = nlohmann::json::array();
+  for (const auto& t : ts)
+    host.push_back({{"label", t.label}, {"fused_ops", t.fused_ops}, {"p50_ms", t.p50_ms}, {"p90_ms", t.p90_ms},
+                    {"mean_ms", t.mean_ms}});
+  return host;
+}
+
 }  // namespace npusplit
