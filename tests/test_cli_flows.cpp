@@ -24,6 +24,33 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(in);  // throws (test fails) when not valid JSON
 }
 
+// bench --host-baseline: stage2 alone, fused and unfused, beside another split's stage2; the
+// baseline's own row is 1.00x, the JSON carries the same four rows.
+TEST(BenchCli, HostBaselineTableAndJson) {
+  const auto d = temp_dir("bench_host_baseline");
+  save_model(build_demo_detector(), d / "det.onnx");
+  auto r = run_cli("split '" + (d / "det.onnx").string() + "' -o '" + (d / "a").string() + "'", "hb_split");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string s1 = (d / "a" / "det_stage1.onnx").string(), s2 = (d / "a" / "det_stage2.onnx").string();
+  const std::string args = "bench --stage1 '" + s1 + "' --stage2 '" + s2 + "' --host-baseline '" + s1 + "," + s2 +
+                           "' --frames 3 --warmup 1 --sequential";
+  r = run_cli(args, "hb_text");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("host stage2 alone"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("baseline stage2 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1.00x"), std::string::npos) << "the baseline against itself";
+  r = run_cli(args + " --json", "hb_json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["host_stage2"].size(), 4u);
+  EXPECT_EQ(j["host_stage2"][0]["label"], "stage2 fused");
+  EXPECT_EQ(j["host_stage2"][2]["label"], "baseline stage2");
+  EXPECT_GT(j["host_stage2"][2]["p50_ms"].get<double>(), 0.0);
+  r = run_cli("bench --stage1 '" + s1 + "' --stage2 '" + s2 + "' --host-baseline '" + s1 + "' --frames 1", "hb_bad");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--host-baseline takes STAGE1,STAGE2"), std::string::npos) << r.err;
+}
+
 TEST(Prepare, SplitsVariantsSkipsMissingAndUpToDateOnes) {
   const auto src = temp_dir("prepare_src"), dst = temp_dir("prepare_dst");
   // Two "variants" made in the test: the demo detector saved under DEIMv2 names; x1 is given
