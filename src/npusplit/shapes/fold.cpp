@@ -745,20 +745,38 @@ FoldOutcome fold_static(onnx::ModelProto& m, const ShapeMap* known) {
     }
     if (!shapes_current) shapes = infer_shapes(m);
     check_kernel_preconditions(m, shapes);  // folding runs ONNX Runtime on these nodes
+    const GraphFingerprint before_sweep = fingerprint(m.graph());
     const RoundResult rr = sweep(m, shapes);
     ++out.stats.rounds;
-    spdlog::debug("fold round {}: {} node(s) ({} evaluated directly, {} by ONNX Runtime) in {:.0f} ms", r, rr.folded,
-                  rr.direct, rr.by_ort,
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    if (rr.folded == 0) break;
-    shapes_current = false;
+    if (rr.folded == 0) {
+      spdlog::debug("fold round {}: 0 node(s) in {:.0f} ms", r,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      break;
+    }
+    // What the new constants fix, node by node (tract's "patch, then re-derive"); the full
+    // (isolated) inference only when some node cannot be inferred that way.
+    shapes_current = refresh_shapes(m, before_sweep, shapes);
+    spdlog::debug("fold round {}: {} node(s) ({} evaluated directly, {} by ONNX Runtime) in {:.0f} ms, shapes {}", r,
+                  rr.folded, rr.direct, rr.by_ort,
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                  shapes_current ? "refreshed node by node" : "left to the full inference");
     out.stats.folded_nodes += rr.folded;
     out.stats.evaluated_directly += rr.direct;
     out.stats.evaluated_by_ort += rr.by_ort;
     out.stats.ort_sessions += rr.ort_session ? 1 : 0;
   }
   remove_dead_code(*m.mutable_graph());
-  if (!shapes_current) shapes = infer_shapes(m);
+  if (!shapes_current) {
+    shapes = infer_shapes(m);
+  } else {
+    // Refreshed shapes still hold the tensors folding or dead-code removal took away.
+    std::unordered_set<std::string> live;
+    for (const auto& t : m.graph().initializer()) live.insert(t.name());
+    for (const auto& v : m.graph().input()) live.insert(v.name());
+    for (const auto& n : m.graph().node())
+      for (const auto& o : n.output()) live.insert(o);
+    for (auto it = shapes.begin(); it != shapes.end();) it = live.count(it->first) ? std::next(it) : shapes.erase(it);
+  }
   out.shapes = std::move(shapes);
   if (out.stats.folded_nodes) {
     std::unordered_set<std::string> after;

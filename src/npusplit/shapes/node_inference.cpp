@@ -1,5 +1,7 @@
 #include "npusplit/shapes/node_inference.h"
 
+#include <spdlog/spdlog.h>
+
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
@@ -29,9 +31,10 @@ bool node_inference_allowed(const onnx::NodeProto& n) {
     if (a.has_g() || a.graphs_size() > 0) return false;
   // An allow-list, not a deny-list: this inference runs in npusplit's own process (the full one
   // runs in a child, isolated_inference.h), so only ops whose inference reads nothing beyond
-  // its declared inputs and attributes, on a model validate.h has checked. Resize/Upsample
-  // (they read `scales`/`sizes` by a declared length: onnx 1.12 overflowed on a short one),
-  // control flow, sequences and Einsum's equation parser are left to the full inference.
+  // its declared inputs and attributes, on a model validate.h has checked. Resize reads
+  // `scales`/`sizes` by the input's rank (onnx 1.12 overflowed on a short one): infer_node
+  // takes it only with constant ones of exactly that length. Upsample, control flow, sequences
+  // and Einsum's equation parser are left to the full inference.
   static const std::unordered_set<std::string> kAllowed = {
       // elementwise
       "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Softplus",
@@ -46,7 +49,7 @@ bool node_inference_allowed(const onnx::NodeProto& n) {
       "Softmax", "LogSoftmax", "LayerNormalization", "BatchNormalization", "InstanceNormalization",
       // linear algebra, convolution, pooling, sampling
       "MatMul", "Gemm", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      "GridSample"};
+      "GridSample", "Resize"};
   return kAllowed.count(n.op_type()) > 0;
 }
 
@@ -55,6 +58,17 @@ std::vector<TensorInfo> infer_node(const onnx::NodeProto& n, const std::vector<c
   if (!node_inference_allowed(n) || static_cast<int>(inputs.size()) != n.input_size() ||
       data.size() != inputs.size())
     return {};
+  if (n.op_type() == "Resize") {
+    // roi, scales, sizes: absent, or constants of the length the inference will read.
+    if (!inputs[0] || inputs[0]->dims.empty()) return {};
+    const int64_t rank = int64_t(inputs[0]->dims.size());
+    for (int k = 1; k < n.input_size() && k <= 3; ++k) {
+      if (n.input(k).empty()) continue;
+      if (!data[size_t(k)] || !inputs[size_t(k)]) return {};
+      const int64_t len = inputs[size_t(k)]->numel();
+      if (len != 0 && len != (k == 1 ? 2 * rank : rank)) return {};
+    }
+  }
   const auto* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(opset), "");
   if (!schema || !schema->has_type_and_shape_inference_function()) return {};
   std::vector<onnx::TypeProto> types(inputs.size());
@@ -94,8 +108,11 @@ bool same_info(const TensorInfo& a, const TensorInfo& b) {
 GraphFingerprint fingerprint(const onnx::GraphProto& g) {
   GraphFingerprint f;
   f.by_output.reserve(static_cast<size_t>(g.node_size()));
-  for (const auto& n : g.node())
+  for (const auto& n : g.node()) {
     if (n.output_size() > 0) f.by_output.emplace(n.output(0), n.SerializeAsString());
+    for (const auto& o : n.output())
+      if (!o.empty()) f.computed.insert(o);
+  }
   return f;
 }
 
@@ -111,6 +128,8 @@ bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, S
     if (it == shapes.end() || !same_info(it->second, info)) {
       shapes[t.name()] = info;
       changed.insert(t.name());
+    } else if (before.computed.count(t.name())) {
+      changed.insert(t.name());  // folded: same shape, but its readers now see its value
     }
   }
   for (const auto& v : g.input()) {
@@ -138,7 +157,10 @@ bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, S
       const TensorInfo* s = nullptr;
       if (!in.empty()) {
         auto it = shapes.find(in);
-        if (it == shapes.end()) return false;
+        if (it == shapes.end()) {
+          spdlog::debug("refresh shapes: {} ({}) reads '{}', whose shape is unknown", n.name(), n.op_type(), in);
+          return false;
+        }
         s = &it->second;
       }
       in_shapes.push_back(s);
@@ -146,13 +168,19 @@ bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, S
       in_data.push_back(d == inits.end() ? nullptr : d->second);
     }
     const auto outs = infer_node(n, in_shapes, in_data, opset);
-    if (static_cast<int>(outs.size()) != n.output_size()) return false;
+    if (static_cast<int>(outs.size()) != n.output_size()) {
+      spdlog::debug("refresh shapes: {} ({}) cannot be inferred node by node", n.name(), n.op_type());
+      return false;
+    }
     for (int k = 0; k < n.output_size(); ++k) {
       const std::string& o = n.output(k);
       if (o.empty()) continue;
       // Less than a full static shape: the full inference (with its data propagation) may know
       // more, so it decides.
-      if (!outs[k].dtype || !outs[k].is_static()) return false;
+      if (!outs[k].dtype || !outs[k].is_static()) {
+        spdlog::debug("refresh shapes: {} ({}) output '{}' is not fully static node by node", n.name(), n.op_type(), o);
+        return false;
+      }
       auto it = shapes.find(o);
       if (it == shapes.end() || !same_info(it->second, outs[k])) {
         shapes[o] = outs[k];

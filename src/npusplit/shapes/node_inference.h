@@ -8,6 +8,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "npusplit/ir/tensor_info.h"
@@ -35,12 +36,15 @@ namespace npusplit {
 // attributes), to tell afterwards which nodes it added or changed.
 struct GraphFingerprint {
   std::unordered_map<std::string, std::string> by_output;  // first output -> serialized node
+  std::unordered_set<std::string> computed;                // every node output
 };
 GraphFingerprint fingerprint(const onnx::GraphProto& g);
 
 // Brings SHAPES, which described M's graph when BEFORE was taken, up to date after a rewrite:
 // initializers are re-read, and onnx's per-node inference runs over the nodes the rewrite added
-// or changed and over every node whose input shapes changed, in topological order (tract's
+// or changed, over every node whose input shapes changed and over every node reading a tensor
+// that was computed before and is a constant now (folding: its value may fix a shape), in
+// topological order (tract's
 // "patch, then re-derive the facts of what changed"). Returns false, leaving SHAPES partly
 // updated, when a node that needs it cannot be inferred here: the caller then runs the full
 // (isolated) inference.
