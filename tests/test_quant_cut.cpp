@@ -65,6 +65,34 @@ TEST(QuantCut, PartitionerMovesNoEndNodesOffTheFrontier) {
   EXPECT_EQ(p.stage1_nodes, 2);
 }
 
+// A merge read by a stage1 node AND a host node crosses too: it leaves stage1 with its stage1
+// reader, so no end node of the cut is a mixed merge.
+TEST(QuantCut, NoEndNodeReadByBothSidesLeavesStage1) {
+  ModelBuilder b(17);
+  const auto x = b.input("image", {1, 3, 8, 8});
+  const auto a1 = b.node("Mul", "mul_one", {x, b.scalar("one", 1.0f)});
+  const auto a2 = b.node("Mul", "mul_k", {x, b.scalar("k", 100.0f)});
+  const auto cat = b.node("Concat", "merge", {a1, a2}, {Attr::of("axis", int64_t(1))});
+  const auto y = b.node("Conv", "conv", {cat, b.random_weight("w", {4, 6, 1, 1})});
+  const auto h = b.node("Relu", "host_relu", {cat});
+  b.output(y, {1, 4, 8, 8});
+  b.output(h, {1, 6, 8, 8});
+  const auto cm = CompiledModel::compile(b.build(), {}, "t");
+  const Graph& g = cm.graph();
+  std::vector<char> supported(size_t(g.node_count()), 1);
+  supported[size_t(g.find_node("host_relu"))] = 0;
+  PartitionInput in{g, cm.shapes(), supported, std::vector<int64_t>(size_t(g.node_count()), 10)};
+  const Partition plain = auto_partition(in);
+  EXPECT_TRUE(contains(plain.crossing, "merge_out")) << "without the rule the merge ends stage1";
+  in.no_end.assign(size_t(g.node_count()), 0);
+  in.no_end[size_t(g.find_node("merge"))] = 1;
+  const Partition p = auto_partition(in);
+  EXPECT_FALSE(contains(p.crossing, "merge_out"));
+  EXPECT_EQ(p.crossing, (std::vector<std::string>{"mul_one_out", "mul_k_out"}));
+  EXPECT_FALSE(p.stage1[size_t(g.find_node("conv"))]) << "its stage1 reader goes with it";
+  EXPECT_TRUE(contains(p.moved_no_end, "merge"));
+}
+
 TEST(QuantCut, MixedRangesAtTheFrontierMoveToTheHost) {
   const Analysis a = analyze_proto(concat_model(100, false), "mixed", AnalyzeOptions{});
   ASSERT_TRUE(a.ranges.measured) << a.ranges.skipped;

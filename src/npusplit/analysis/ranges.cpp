@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -79,13 +80,11 @@ void expose_ranges_in(onnx::ModelProto& c, const std::vector<std::string>& names
   }
 }
 
-// M reduced to what NAMES need. With BORROW, the initializers are M's own objects, lent to the
-// result (protobuf's AddAllocated): no copy of the weights; give_back() must run before M or
-// the result goes.
-onnx::ModelProto pruned(const onnx::ModelProto& m, const std::vector<std::string>& names, bool borrow) {
+// M reduced to what NAMES need: the nodes, and the names of the initializers they read.
+onnx::ModelProto pruned_without_weights(const onnx::ModelProto& m, const std::vector<std::string>& names,
+                                        std::unordered_set<std::string>& reads) {
   const Graph g(m.graph());
   std::vector<char> keep(size_t(g.node_count()), 0);
-  std::unordered_set<std::string> reads;
   std::vector<std::string> stack(names.begin(), names.end());
   while (!stack.empty()) {
     const std::string t = stack.back();
@@ -103,11 +102,6 @@ onnx::ModelProto pruned(const onnx::ModelProto& m, const std::vector<std::string
   *c.mutable_opset_import() = m.opset_import();
   auto* cg = c.mutable_graph();
   cg->set_name(m.graph().name());
-  for (const auto& init : m.graph().initializer())
-    if (reads.count(init.name())) {
-      if (borrow) cg->mutable_initializer()->AddAllocated(const_cast<onnx::TensorProto*>(&init));
-      else *cg->add_initializer() = init;
-    }
   for (const auto& vi : m.graph().input())
     if (reads.count(vi.name()) || !g.is_constant(vi.name())) *cg->add_input() = vi;  // every runtime input stays
   for (int i = 0; i < g.node_count(); ++i)
@@ -117,10 +111,38 @@ onnx::ModelProto pruned(const onnx::ModelProto& m, const std::vector<std::string
   return c;
 }
 
-void give_back(onnx::ModelProto& borrowed) {
-  auto* inits = borrowed.mutable_graph()->mutable_initializer();
-  while (!inits->empty()) (void)inits->ReleaseLast();
-}
+// The pruned model with M's own initializers lent to it, not copied (both on the heap: protobuf's
+// unsafe-arena add/release then only move pointers). Everything that can throw happens before
+// the first tensor is lent; the destructor gives every lent tensor back before the model goes.
+class LentModel {
+ public:
+  LentModel(const onnx::ModelProto& m, const std::vector<std::string>& names) {
+    std::unordered_set<std::string> reads;
+    model_ = pruned_without_weights(m, names, reads);
+    std::vector<onnx::TensorProto*> lend;
+    for (const auto& init : m.graph().initializer())
+      if (reads.count(init.name())) lend.push_back(const_cast<onnx::TensorProto*>(&init));
+    auto* inits = model_.mutable_graph()->mutable_initializer();
+    if (m.GetArena() != nullptr || model_.GetArena() != nullptr) {
+      for (const auto* t : lend) *inits->Add() = *t;  // arenas: copy, never lend
+      return;
+    }
+    inits->Reserve(int(lend.size()));  // no allocation (so no throw) while lending below
+    for (auto* t : lend) inits->UnsafeArenaAddAllocated(t);
+    lent_ = int(lend.size());
+  }
+  ~LentModel() {
+    auto* inits = model_.mutable_graph()->mutable_initializer();
+    for (; lent_ > 0; --lent_) (void)inits->UnsafeArenaReleaseLast();
+  }
+  LentModel(const LentModel&) = delete;
+  LentModel& operator=(const LentModel&) = delete;
+  onnx::ModelProto& model() { return model_; }
+
+ private:
+  onnx::ModelProto model_;
+  int lent_ = 0;
+};
 }  // namespace
 
 onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std::string>& names) {
@@ -130,7 +152,11 @@ onnx::ModelProto expose_ranges(const onnx::ModelProto& m, const std::vector<std:
 }
 
 onnx::ModelProto prune_to(const onnx::ModelProto& m, const std::vector<std::string>& names) {
-  return pruned(m, names, false);
+  std::unordered_set<std::string> reads;
+  onnx::ModelProto c = pruned_without_weights(m, names, reads);
+  for (const auto& init : m.graph().initializer())
+    if (reads.count(init.name())) *c.mutable_graph()->add_initializer() = init;
+  return c;
 }
 
 struct RangeMeter::Impl {
@@ -148,16 +174,13 @@ RangeMeter::RangeMeter(const onnx::ModelProto& m, std::vector<std::string> names
   // check's probe wants ranges, not bit-exactness: ONNX Runtime's fusions make its one frame cheaper
   // (the reductions keep every measured tensor alive). quant keeps the unoptimized graph.
   if (prune) oo.opt_level = ORT_ENABLE_ALL;
-  // Pruned, the initializers are borrowed from M while the model streams to ONNX Runtime: no copy
-  // of the weights here besides ORT's own (pruning, exposing and serializing each made one).
-  onnx::ModelProto exposed = prune ? pruned(m, names_, true) : m;
-  struct GiveBack {
-    onnx::ModelProto& p;
-    bool on;
-    ~GiveBack() {
-      if (on) give_back(p);
-    }
-  } guard{exposed, prune};
+  // Pruned, the initializers are lent by M while the model streams to ONNX Runtime: no copy of
+  // the weights here besides ORT's own (pruning, exposing and serializing each made one).
+  std::optional<LentModel> lent;
+  onnx::ModelProto copy;
+  if (prune) lent.emplace(m, names_);
+  else copy = m;
+  onnx::ModelProto& exposed = prune ? lent->model() : copy;
   expose_ranges_in(exposed, names_);
   if (prune) {
     // Only the reductions are outputs: the model's own outputs would need the rest of it.
@@ -184,7 +207,8 @@ void RangeMeter::add(const std::vector<HostTensor>& inputs) {
     r.add(&hi, 1);
   }
   ++frames_;
-  spdlog::debug("ranges: frame {} measured, peak {:.0f} MiB", frames_, peak_rss_mib());
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("ranges: frame {} measured, peak {:.0f} MiB", frames_, peak_rss_mib());
 }
 
 bool is_merge_op(const std::string& op) {

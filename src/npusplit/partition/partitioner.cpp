@@ -67,6 +67,10 @@ std::vector<std::string> pull_back_no_end(const PartitionInput& in, std::vector<
         const int p = x.empty() ? -1 : g.producer(x);
         d |= p >= 0 && drop[size_t(p)];
       }
+      for (const auto& x : g.implicit_inputs(i)) {  // read inside a subgraph
+        const int p = g.producer(x);
+        d |= p >= 0 && drop[size_t(p)];
+      }
       if (!d && in.no_end[size_t(i)]) {
         for (const auto& o : g.node(i).output()) {
           if (o.empty()) continue;
@@ -149,6 +153,12 @@ Partition auto_partition(const PartitionInput& in) {
         changed = true;
       }
     }
+  }
+  // 3. A no_end node still crossing (read by the host and by stage1 nodes: not a sink above)
+  //    leaves stage1 with its stage1 descendants.
+  for (const auto& name : pull_back_no_end(in, p.stage1)) {
+    p.moved_to_host.push_back(name);
+    p.moved_no_end.push_back(name);
   }
   finish_partition(in, p);
   return p;

@@ -37,7 +37,8 @@ bool is_data_movement(const std::string& op);
 
 // The automatic cut: the largest supported prefix (every ancestor supported), then frontier
 // nodes that cost no FLOPs are moved to the host while that lowers the bytes crossing, and
-// frontier nodes marked no_end are moved to the host (to a fixed point).
+// no node marked no_end produces a crossing tensor (such a node leaves stage1 with its stage1
+// descendants, to a fixed point).
 Partition auto_partition(const PartitionInput& in);
 // stage1 = everything needed to compute TENSORS from the inputs. Throws npusplit::Error when
 // a tensor is unknown, when stage1 would hold an unsupported node, or when the cut does not
