@@ -404,6 +404,31 @@ TEST(QuantFlow, SplitRecordsPreprocessCalibQuantAndBundle) {
   EXPECT_EQ(std::system(cmd.c_str()), 0) << "the generated script is not valid Python";
 }
 
+// A split --calib that fails leaves the previous set whole: a --calib naming nothing usable fails
+// before any work, one that fails while writing the calibration set writes nothing at all.
+TEST(QuantFlow, FailedSplitCalibLeavesThePreviousSet) {
+  const auto d = demo_split("quant_calib_fail");
+  const std::string before = slurp(d.manifest);
+  const std::string split = "split '" + (d.dir / "det.onnx").string() + "' -o '" + (d.dir / "out").string() + "'";
+  auto r = run_cli(split + " --calib '" + (d.dir / "no_such_folder").string() + "'", "calib_missing");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("no readable image or video"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "") << "nothing was split";
+  fs::create_directories(d.dir / "broken");
+  write_file_atomic(d.dir / "broken" / "a.png", "not a png");
+  r = run_cli(split + " --calib '" + (d.dir / "broken").string() + "'", "calib_broken_only");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(slurp(d.manifest), before) << "the earlier manifest (and the stages it hashes) stay";
+  EXPECT_FALSE(fs::exists(d.dir / "out" / "det_calib.npy"));
+  EXPECT_FALSE(fs::exists(d.dir / "out" / "det.alls"));
+  for (const auto& e : fs::directory_iterator(d.dir / "out"))
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+  r = run_cli(split + " --calib-count 3", "calib_count_alone");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--calib-count needs --calib"), std::string::npos) << r.err;
+}
+
 TEST(QuantFlow, RunReadsThePreprocessingFromTheManifest) {
   const auto d = demo_split("quant_run_manifest");
   const auto s1 = d.dir / "out" / "det_stage1.onnx";

@@ -12,6 +12,7 @@
 #include "npusplit/base/checked_math.h"
 #include "npusplit/base/memory.h"
 #include "npusplit/bundle/split_calib.h"
+#include "npusplit/calib/calib_set.h"
 #include "npusplit/detect/preprocess_record.h"
 #include "npusplit/error.h"
 #include "npusplit/host/fuse_msda.h"
@@ -192,6 +193,9 @@ SplitResult split_model(const SplitOptions& o) {
   ao.ranges.seed = o.range_seed;
   ao.ranges.enabled = o.quant_ranges;
   ao.ranges.preprocess = o.preprocess;
+  // A --calib that names nothing usable fails before any work (not after the whole split).
+  if (!o.calib_images.empty()) require_calibration_inputs(o.calib_images);
+  if (o.calib_count && o.calib_images.empty()) fail("--calib-count needs --calib IMAGES");
   // A bad --platform or --objective fails before any work.
   std::optional<PlatformProfile> platform;
   if (!o.platform.empty()) platform = platform_profile(o.platform, o.objective, o.host_factor);

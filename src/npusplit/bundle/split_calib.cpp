@@ -16,6 +16,7 @@ CalibBundle add_calib_bundle(const CalibBundleInputs& in, OutputSet& files) {
   co.inputs = in.images;
   co.preprocess = in.preprocess;
   co.count = in.count;
+  co.count_option = "--calib-count";
   co.seed = in.seed;
   co.raw_pixels = true;  // the .alls's normalization layer does the rest
   b.calib_path = in.dir / (in.stem + "_calib.npy");

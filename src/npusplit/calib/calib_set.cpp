@@ -39,6 +39,16 @@ struct Source {
 
 }  // namespace
 
+void require_calibration_inputs(const std::vector<std::string>& inputs) {
+  if (inputs.empty()) fail("calib: no images given");
+  std::string first;
+  for (const auto& in : expand_inputs(inputs)) {
+    if (in.error.empty() && in.kind != MediaKind::camera) return;
+    if (first.empty()) first = in.error.empty() ? in.spec + ": a camera is not a calibration source" : in.spec + ": " + in.error;
+  }
+  fail("calib: no readable image or video among the inputs{}", first.empty() ? "" : " (" + first + ")");
+}
+
 CalibResult write_calibration_set(const CalibOptions& o) {
   OutputSet files;
   CalibResult r = add_calibration_set(o, files);
@@ -51,7 +61,7 @@ CalibResult add_calibration_set(const CalibOptions& o, OutputSet& files) {
   CalibResult r;
   const int W = o.preprocess.width, H = o.preprocess.height;
   if (W <= 0 || H <= 0) fail("calib: the model input size is unknown (the manifest records none)");
-  if (o.count < 0) fail("--count: must be at least 1, got {}", o.count);
+  if (o.count < 0) fail("{}: must be at least 1, got {}", o.count_option, o.count);
   if (o.inputs.empty()) fail("calib: no images given");
 
   // Every usable source, with its frame count; what cannot be used is one line each.
@@ -89,7 +99,8 @@ CalibResult add_calibration_set(const CalibOptions& o, OutputSet& files) {
     fail("calib: no readable image or video among the inputs{}", r.skipped.empty() ? "" : " (" + r.skipped.front() + ")");
   int64_t n = o.count > 0 ? o.count : std::min(r.available, kDfcCalibrationSize);
   if (n > r.available) {
-    r.warnings.push_back(fmt::format("--count {}: the inputs hold {} frame(s): writing {}", o.count, r.available, r.available));
+    r.warnings.push_back(
+        fmt::format("{} {}: the inputs hold {} frame(s): writing {}", o.count_option, o.count, r.available, r.available));
     n = r.available;
   }
   r.wanted = n;

@@ -20,6 +20,7 @@ struct CalibOptions {
   std::vector<std::string> inputs;    // images, videos, folders, glob patterns
   PreprocessRecord preprocess;        // width, height and the per-pixel options
   int64_t count = 0;                  // 0: every frame available, at most kDfcCalibrationSize
+  std::string count_option = "--count";  // how the caller's option is spelled, for its messages
   uint32_t seed = 0;                  // which images when there are more than needed
   // true: 0-255 pixel values, for a model script whose normalization layer does the rest
   // (what the HEF takes); false: the model's own input values.
@@ -40,6 +41,9 @@ struct CalibResult {
 
 // Writes O.out atomically (nothing when no frame could be read: a one-line Error).
 CalibResult write_calibration_set(const CalibOptions& o);
+// Fails (one line) when none of INPUTS can be a calibration source (missing paths, empty
+// folders, cameras only): what split --calib checks before any work. Images are not decoded here.
+void require_calibration_inputs(const std::vector<std::string>& inputs);
 // The same file added to FILES (written now, moved into place by the caller's commit).
 CalibResult add_calibration_set(const CalibOptions& o, OutputSet& files);
 std::string calib_text(const CalibResult& r, const std::filesystem::path& out, bool raw_pixels);
