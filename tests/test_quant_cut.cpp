@@ -206,6 +206,11 @@ TEST(QuantCut, WhereAndScatterAreMergesOfTheirValueInputs) {
   scatter.set_op_type("ScatterND");
   for (const char* x : {"data", "indices", "updates"}) scatter.add_input(x);
   EXPECT_EQ(merged_inputs(scatter), (std::vector<int>{0, 2}));
+  auto* red = scatter.add_attribute();
+  red->set_name("reduction");
+  red->set_type(onnx::AttributeProto::STRING);
+  red->set_s("add");
+  EXPECT_TRUE(merged_inputs(scatter).empty()) << "a reduction adds the parts: arithmetic, not a merge";
 }
 
 // image -> a = x, b = 100 x -> Concat -> Conv to 64 channels (wide) -> output. On a slow link the

@@ -212,17 +212,22 @@ void RangeMeter::add(const std::vector<HostTensor>& inputs) {
 }
 
 bool is_merge_op(const std::string& op) {
-  return op == "Concat" || op == "ConcatFromSequence" || op == "Where" || op == "ScatterND" || op == "ScatterElements" ||
-         op == "Scatter";
+  return op == "Concat" || op == "Where" || op == "ScatterND" || op == "ScatterElements" || op == "Scatter";
 }
 
 std::vector<int> merged_inputs(const onnx::NodeProto& n) {
   std::vector<int> out;
   const std::string& op = n.op_type();
-  if (op == "Where") out = {1, 2};  // the condition only chooses
-  else if (op == "ScatterND" || op == "ScatterElements" || op == "Scatter") out = {0, 2};  // data, updates
-  else if (is_merge_op(op))
+  if (op == "Where") {
+    out = {1, 2};  // the condition only chooses
+  } else if (op == "ScatterND" || op == "ScatterElements" || op == "Scatter") {
+    // data and updates -- unless a reduction adds or multiplies them (arithmetic, not a merge)
+    for (const auto& a : n.attribute())
+      if (a.name() == "reduction" && !a.s().empty() && a.s() != "none") return {};
+    out = {0, 2};
+  } else if (is_merge_op(op)) {
     for (int k = 0; k < n.input_size(); ++k) out.push_back(k);
+  }
   out.erase(std::remove_if(out.begin(), out.end(), [&](int k) { return k >= n.input_size() || n.input(k).empty(); }),
             out.end());
   return out;

@@ -71,7 +71,7 @@ struct MixedRange {
 
 // Ops that merge their inputs into one tensor, and the reshape-like ops after a merge that keep
 // it one tensor (the merge is still what a crossing tensor "is").
-// Concat (and ConcatFromSequence), Where's two branches, Scatter's data and updates: each output
+// Concat, Where's two branches, Scatter's data and updates (without a reduction): each output
 // element comes from one part, so the parts share the output's one scale.
 bool is_merge_op(const std::string& op);
 // The inputs of merge N whose values land in its output (indices; none for other ops).

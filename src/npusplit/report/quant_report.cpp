@@ -122,7 +122,7 @@ std::string quant_text(const QuantReport& r) {
                      r.drift->mean_iou, r.drift->mean_abs_score_change, r.drift->class_flips, r.drift->compared);
   for (const auto& c : r.crossing)
     if (c.mixed)
-      s += fmt::format("warning: {} concatenates parts whose ranges differ {:.0f}x (at {}): one 8-bit scale for all of "
+      s += fmt::format("warning: {} merges parts whose ranges differ {:.0f}x (at {}): one 8-bit scale for all of "
                        "them. Fix: end stage1 before the merge (split --cut at its inputs), or a16_w16 on this output\n",
                        c.name, c.mixed->ratio, c.mixed->node);
   if (!r.npu_merges.empty())

@@ -57,9 +57,9 @@ struct QuantReport {
   std::vector<OutputEffect> outputs;    // whole emulated stage1 -> each model output
   std::optional<DetectionDrift> drift;  // DETR layouts
   std::string layout;
-  std::vector<MixedRange> npu_merges;
+  std::vector<MixedRange> npu_merges;   // every merge inside stage1 with parts of different ranges
   std::vector<RangePart> ranges;        // every activation's range, in graph order
-  std::vector<std::string> quantized;   // the activations given a Q/DQ pair   // every merge inside stage1 with parts of different ranges
+  std::vector<std::string> quantized;   // the activations given a Q/DQ pair
   std::vector<std::string> notes;
   double ranges_s = 0, emulation_s = 0;
 };
