@@ -249,10 +249,10 @@ TEST(Platform, TimedStage2DecidesAmongTheBestCandidates) {
   o.measure_top = 3;
   std::vector<std::vector<std::string>> timed;
   o.measure_hosts = [&](const std::vector<const Partition*>& parts) {
-    std::vector<double> ms;
+    std::vector<StageTime> ms;
     for (const auto* p : parts) {
       timed.push_back(p->crossing);
-      ms.push_back(p->stage1 == base.stage1 ? 2.0 : 5000.0);  // every other stage2 "times" 5 s
+      ms.push_back({p->stage1 == base.stage1 ? 2.0 : 5000.0, 0.0, 9});  // every other stage2 "times" 5 s
     }
     return ms;
   };
@@ -275,6 +275,34 @@ TEST(Platform, TimedStage2DecidesAmongTheBestCandidates) {
     n_timed += cand.host_timed;
   }
   EXPECT_EQ(n_timed, want);
+}
+
+// Host-bound: a timed cut replaces the baseline only when it beats it by more than min_gain plus
+// both timings' spreads (the machine's noise is no reason to change the cut).
+TEST(Platform, ATimedGainWithinTheNoiseKeepsTheBaseline) {
+  Fixture f(scoped_model());
+  const auto in = f.input();
+  const Partition base = auto_partition(in);
+  const std::vector<double> node_ms(f.cm.graph().node_count(), 0.01);
+  PlatformProfile fast = toy_profile();
+  fast.bandwidth_mb_s.value = 1e9;
+  fast.transfer_overhead_us.value = 0;
+  fast.host_factor.value = 1;
+  const auto choose = [&](double others_ms, double spread, double min_gain) {
+    ChooseOptions o;
+    o.min_gain = min_gain;
+    o.measure_hosts = [&](const std::vector<const Partition*>& parts) {
+      std::vector<StageTime> ms;
+      for (const auto* p : parts) ms.push_back({p->stage1 == base.stage1 ? 10.0 : others_ms, spread, 50});
+      return ms;
+    };
+    const auto c = choose_cut(in, base, fast, node_ms, o);
+    return c.frontier.chosen == c.frontier.baseline;
+  };
+  EXPECT_TRUE(choose(9.8, 0.0, 0.03)) << "2% faster: within the 3% asked for";
+  EXPECT_FALSE(choose(9.0, 0.0, 0.03)) << "11% faster: a different cut";
+  EXPECT_FALSE(choose(9.8, 0.0, 0.0)) << "no margin asked: any gain counts";
+  EXPECT_TRUE(choose(9.0, 0.05, 0.03)) << "11% faster but each timing spreads 5%: 3% + 10% not beaten";
 }
 
 TEST(Platform, ForcedCutIsChosenAndEstimated) {

@@ -59,7 +59,7 @@ PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, con
       for (size_t k = 0; k < todo.size(); ++k) timing.stage2_ms[todo[k]->stage1] = ms[k];
       timing.stage2_timed += int(todo.size());
     }
-    std::vector<double> out;
+    std::vector<StageTime> out;
     for (const auto* p : parts) out.push_back(timing.stage2_ms.at(p->stage1));
     return out;
   };

@@ -22,7 +22,7 @@ struct HostTiming {
   NodeTimes nodes;
   std::vector<char> baseline_stage1;
   double baseline_stage2_ms = 0;
-  std::map<std::vector<char>, double> stage2_ms;  // by stage1 node set, timed side by side
+  std::map<std::vector<char>, StageTime> stage2_ms;  // by stage1 node set, timed side by side
   int stage2_timed = 0;                            // stage2s built and timed (the baseline's too)
 };
 HostTiming time_host(const Analysis& a, const Partition& baseline);

@@ -107,7 +107,8 @@ double measure_stage_ms(const onnx::ModelProto& model, int runs, int warmup) {
   return measure_stage_ms(p, runs, warmup);
 }
 
-std::vector<double> measure_stages_ms(const std::vector<onnx::ModelProto>& models, int runs, int warmup) {
+std::vector<StageTime> measure_stages_ms(const std::vector<onnx::ModelProto>& models, int min_runs, double budget_ms,
+                                         int warmup) {
   TempDir dir;
   std::vector<std::unique_ptr<TimedStage>> stages;
   for (size_t k = 0; k < models.size(); ++k) {
@@ -118,10 +119,26 @@ std::vector<double> measure_stages_ms(const std::vector<onnx::ModelProto>& model
   for (int i = 0; i < warmup; ++i)
     for (auto& s : stages) s->run_ms();
   std::vector<std::vector<double>> t(stages.size());
-  for (int i = 0; i < std::max(1, runs); ++i)
-    for (size_t k = 0; k < stages.size(); ++k) t[k].push_back(stages[k]->run_ms());
-  std::vector<double> out;
-  for (auto& v : t) out.push_back(median(std::move(v)));
+  std::vector<double> total(stages.size(), 0.0);
+  for (int i = 0; i < 200; ++i) {
+    bool enough = i >= std::max(1, min_runs);
+    for (double v : total) enough &= v >= budget_ms;
+    if (enough) break;
+    for (size_t k = 0; k < stages.size(); ++k) {
+      t[k].push_back(stages[k]->run_ms());
+      total[k] += t[k].back();
+    }
+  }
+  std::vector<StageTime> out;
+  for (auto& v : t) {
+    StageTime st;
+    st.runs = int(v.size());
+    std::sort(v.begin(), v.end());
+    st.ms = median(v);
+    const double q1 = v[v.size() / 4], q3 = v[(3 * v.size()) / 4];
+    st.spread = st.ms > 0 ? (q3 - q1) / st.ms : 0.0;
+    out.push_back(st);
+  }
   return out;
 }
 

@@ -38,8 +38,16 @@ void scale_node_times(NodeTimes& t, const std::vector<char>& base_stage1, double
 double measure_stage_ms(const std::filesystem::path& path, int runs = 5, int warmup = 2);
 // The same for a model in memory (written to a temporary file first).
 double measure_stage_ms(const onnx::ModelProto& model, int runs = 5, int warmup = 2);
+// One model's time here: the median run, and the spread of the runs (interquartile range /
+// median) that says how far a difference between two of them can be trusted.
+struct StageTime {
+  double ms = 0, spread = 0;
+  int runs = 0;
+};
 // Several models timed side by side: all loaded, then run round-robin, so a drift of the
-// machine (clock, caches, another process) biases none of them; the median of each.
-std::vector<double> measure_stages_ms(const std::vector<onnx::ModelProto>& models, int runs = 9, int warmup = 2);
+// machine (clock, caches, another process) biases none of them; at least MIN_RUNS each and until
+// each has run BUDGET_MS in total (at most 200 runs), so a 3 ms stage gets ~100 runs, not 9.
+std::vector<StageTime> measure_stages_ms(const std::vector<onnx::ModelProto>& models, int min_runs = 9,
+                                         double budget_ms = 300, int warmup = 2);
 
 }  // namespace npusplit

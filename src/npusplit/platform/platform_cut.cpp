@@ -20,6 +20,8 @@ bool better_cut(const CutCandidate& a, const CutCandidate& b, const std::string&
     if (std::abs(x.fps - y.fps) > eps) return x.fps > y.fps;
     if (std::abs(x.latency_ms - y.latency_ms) > eps) return x.latency_ms < y.latency_ms;
   }
+  // Equal figures: fewer bytes over the link, then more work on the NPU.
+  if (a.crossing_bytes_wire != b.crossing_bytes_wire) return a.crossing_bytes_wire < b.crossing_bytes_wire;
   return a.stage1_flops > b.stage1_flops;
 }
 
@@ -146,6 +148,7 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
   r.frontier.host_factor = profile.host_factor.value;
   r.frontier.input_bytes = stage1_input_bytes(in, baseline);
   r.frontier.evaluated = evaluated;
+  r.frontier.min_gain = o.measure_hosts ? o.min_gain : 0.0;
   // No stage1 at all (nothing at the inputs is supported): there is no cut to estimate.
   if (all.empty()) fail("--platform {}: no candidate cut has a stage1 (nothing at the model's inputs is supported)", profile.name);
   std::vector<size_t> order(all.size());
@@ -160,12 +163,13 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
     if (forced) timed.insert(0);
     std::vector<const Partition*> parts;
     for (size_t i : timed) parts.push_back(&all[i].second);
-    const std::vector<double> ms = o.measure_hosts(parts);
+    const std::vector<StageTime> ms = o.measure_hosts(parts);
     if (ms.size() != parts.size()) fail("platform cut: one host time per timed candidate expected");
     size_t k = 0;
     for (size_t i : timed) {
       const std::string label = all[i].first.label;
-      all[i].first = ev.evaluate(label, all[i].second, ms[k++]);
+      all[i].first = ev.evaluate(label, all[i].second, ms[k].ms);
+      all[i].first.host_spread = ms[k++].spread;
     }
     // Timed cuts first (the choice is among them), each group best first.
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -175,6 +179,13 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
   }
   // The forced cut leads (the user's); then best first. The baseline is always kept.
   size_t chosen = order.front();
+  if (o.measure_hosts && !forced && have_base && chosen != base) {
+    const CutCandidate& c = all[chosen].first;
+    const CutCandidate& b = all[base].first;
+    const double gain = o.objective == "latency" ? (c.estimate.latency_ms > 0 ? b.estimate.latency_ms / c.estimate.latency_ms - 1 : 0)
+                                                 : (b.estimate.fps > 0 ? c.estimate.fps / b.estimate.fps - 1 : 0);
+    if (!(gain > o.min_gain + c.host_spread + b.host_spread)) chosen = base;
+  }
   if (forced) chosen = 0;
   std::vector<size_t> keep{chosen};
   for (size_t i : order)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "npusplit/partition/partitioner.h"
+#include "npusplit/platform/host_time.h"
 #include "npusplit/platform/profile.h"
 #include "npusplit/results/frontier.h"
 
@@ -21,7 +22,11 @@ struct ChooseOptions {
   // and a forced cut) get their stage2 timed by MEASURE_HOSTS (ms here, one per partition, timed
   // side by side), and the choice is made among those: a per-node sum cannot see what ONNX
   // Runtime's fusions and npusplit's fused host ops save on a given stage2.
-  std::function<std::vector<double>(const std::vector<const Partition*>&)> measure_hosts;
+  std::function<std::vector<StageTime>(const std::vector<const Partition*>&)> measure_hosts;
+  // With timed candidates, a cut other than the baseline is chosen only when it beats the
+  // baseline's objective by more than MIN_GAIN plus both timings' spreads: a difference the
+  // machine's noise could make is no reason to change the cut.
+  double min_gain = 0.03;
   int measure_top = 4;
 };
 

@@ -46,15 +46,20 @@ std::string frontier_text(const Frontier& f, int top) {
     if (int(i) == f.baseline) mark += mark.empty() ? "baseline" : "+baseline";
     rows.push_back({std::to_string(i + 1), mark, c.label, percent(c.npu_flops_share()), std::to_string(c.crossing.size()),
                     human_bytes(double(c.crossing_bytes_wire)), ms(e.npu_ms), ms(e.transfer_ms),
-                    ms(e.host_measured_ms) + (c.host_timed ? " timed" : ""), ms(e.host_ms), fmt::format("{:.1f}", e.fps), ms(e.latency_ms)});
+                    ms(e.host_measured_ms) + (c.host_timed ? fmt::format(" timed ±{:.0f}%", 50 * c.host_spread) : ""),
+                    ms(e.host_ms), fmt::format("{:.1f}", e.fps), ms(e.latency_ms)});
   }
   out += format_table({"#", "", "cut", "NPU FLOPs", "tensors", "wire bytes", "npu ms", "link ms", "host ms here",
                        "host ms", "fps", "latency ms"},
                       rows, 48);
   const auto& chosen = f.candidates[size_t(f.chosen)];
-  out += "host ms here: 'timed' = the cut's own stage2 built and timed with bench's session options (the best "
-         "candidates by per-node times, and the baseline; the choice is made among these); else the automatic cut's "
-         "stage2 timed plus the per-node times of the nodes a cut moves\n";
+  out += "host ms here: 'timed' = the cut's own stage2 built and timed with bench's session options, side by side "
+         "(the best candidates by per-node times, and the baseline; ± half the runs' interquartile range); else the "
+         "automatic cut's stage2 timed plus the per-node times of the nodes a cut moves\n";
+  if (f.min_gain > 0)
+    out += fmt::format("a timed cut replaces the baseline only when it beats it by more than {:.0f}% plus both timings' "
+                       "spreads\n",
+                       100 * f.min_gain);
   if (chosen.estimate.host_written_ms > 0)
     out += fmt::format(
         "host part of the chosen cut here: {} ms {} vs {} ms measured on the written stage2 (whole model {} ms, the "
@@ -84,6 +89,7 @@ json candidate_json(const CutCandidate& c) {
           {"crossing_bytes_f32", c.crossing_bytes_f32},
           {"crossing_bytes_wire", c.crossing_bytes_wire},
           {"host_timed", c.host_timed},
+          {"host_spread", c.host_spread},
           {"estimate",
            {{"npu_ms", e.npu_ms},
             {"transfer_ms", e.transfer_ms},
@@ -98,6 +104,7 @@ json candidate_json(const CutCandidate& c) {
 json frontier_json(const Frontier& f, bool all) {
   json j = {{"platform", f.platform},       {"objective", f.objective},     {"host_factor", f.host_factor},
             {"input_bytes", f.input_bytes}, {"cuts_estimated", f.evaluated}, {"model_host_ms", f.model_host_ms},
+            {"min_gain", f.min_gain},
             {"baseline_stage2_ms", f.baseline_stage2_ms}};
   if (f.chosen >= 0) j["chosen"] = candidate_json(f.candidates[size_t(f.chosen)]);
   if (f.baseline >= 0) j["baseline"] = candidate_json(f.candidates[size_t(f.baseline)]);

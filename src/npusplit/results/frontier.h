@@ -31,6 +31,7 @@ struct CutCandidate {
   FrameEstimate estimate;
   // host_measured_ms is this cut's own stage2 timed here (else per-node times: a ranking figure).
   bool host_timed = false;
+  double host_spread = 0;              // timed: interquartile range / median of its stage2 runs
   double npu_flops_share() const { return total_flops ? double(stage1_flops) / double(total_flops) : 0.0; }
 };
 
@@ -45,6 +46,7 @@ struct Frontier {
   double model_host_ms = 0;            // the whole model timed here (what per-node times add up to)
   double baseline_stage2_ms = 0;       // the automatic cut's stage2 timed here (the host side's scale)
   int evaluated = 0;                   // cuts estimated (candidates keeps the best and the named ones)
+  double min_gain = 0;                 // timed: what a cut must beat the baseline by (plus the spreads)
   bool empty() const { return candidates.empty(); }
 };
 
