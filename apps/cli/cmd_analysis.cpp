@@ -156,6 +156,10 @@ void add_split(CLI::App& app, int& exit_code) {
   cmd->add_option("--host-factor", o.host_factor, "with --platform: host ms on the target per host ms measured here (default: the profile's)")
       ->check(at_least(0));
   cmd->add_flag("--explain", explain, "with --platform: list the best candidate cuts with their figures");
+  cmd->add_option("--min-gain", o.min_gain_percent,
+                  "with --platform: percent a timed cut must beat today's automatic cut by, beyond both timings' spreads")
+      ->capture_default_str()
+      ->check(at_least(0));
   static std::string html;
   cmd->add_option("--html", html, "also write the HTML report (graph by module, crossing tensors, verify, candidate cuts) to FILE");
   static PreprocessArgs pre;

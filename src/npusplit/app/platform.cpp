@@ -39,10 +39,12 @@ HostTiming time_host(const Analysis& a, const Partition& baseline) {
 }
 
 PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, const PlatformProfile& profile,
-                               const std::string& objective, const Partition* forced, HostTiming& timing) {
+                               const std::string& objective, const Partition* forced, HostTiming& timing,
+                               double min_gain) {
   Progress progress("platform", 0);
   ChooseOptions co;
   co.objective = objective;
+  co.min_gain = min_gain;
   // Every stage2 not timed yet is built and timed side by side with the baseline's (timed again
   // with them, so no drift of the machine between the two favours either).
   co.measure_hosts = [&](const std::vector<const Partition*>& parts) {
@@ -70,9 +72,9 @@ PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, con
 }
 
 PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, const PlatformProfile& profile,
-                               const std::string& objective, const Partition* forced) {
+                               const std::string& objective, const Partition* forced, double min_gain) {
   HostTiming t = time_host(a, baseline);
-  return platform_choice(a, baseline, profile, objective, forced, t);
+  return platform_choice(a, baseline, profile, objective, forced, t, min_gain);
 }
 
 }  // namespace npusplit

@@ -30,10 +30,13 @@ HostTiming time_host(const Analysis& a, const Partition& baseline);
 // BASELINE: today's automatic cut; FORCED: a cut that is chosen whatever its figures (--cut, or
 // the automatic cut itself for `check`). The best candidates by per-node times get their own
 // stage2 built and timed (ChooseOptions::measure_host) before the choice.
+// MIN_GAIN: ChooseOptions::min_gain (split --min-gain).
 PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, const PlatformProfile& profile,
-                               const std::string& objective, const Partition* forced, HostTiming& timing);
+                               const std::string& objective, const Partition* forced, HostTiming& timing,
+                               double min_gain = ChooseOptions{}.min_gain);
 // The same with the host timed for this call alone.
 PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, const PlatformProfile& profile,
-                               const std::string& objective, const Partition* forced);
+                               const std::string& objective, const Partition* forced,
+                               double min_gain = ChooseOptions{}.min_gain);
 
 }  // namespace npusplit

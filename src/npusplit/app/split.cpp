@@ -241,7 +241,8 @@ SplitResult split_model(const SplitOptions& o) {
     // Today's automatic cut is the baseline; with --cut the user's cut is estimated beside it.
     const Partition baseline = a.partition;
     a.partition = cut_of(a, o);
-    auto choice = platform_choice(a, baseline, *platform, o.objective, o.cut.empty() ? nullptr : &a.partition);
+    auto choice = platform_choice(a, baseline, *platform, o.objective, o.cut.empty() ? nullptr : &a.partition,
+                                  o.min_gain_percent / 100.0);
     a.partition = std::move(choice.chosen);
     r.frontier = std::move(choice.frontier);
   } else {

@@ -58,15 +58,19 @@ Ort::Session make_session(const onnx::ModelProto& m, const OrtOptions& o, const 
   std::string path = (dir / "npusplit_session_XXXXXX").string();
   const int fd = ::mkstemp(path.data());
   if (fd < 0) fail("{}: cannot create a temporary model file in {}", what, dir.string());
-  struct Unlink {
-    const std::string& p;
-    ~Unlink() { ::unlink(p.c_str()); }
-  } unlink_at_end{path};
-  const bool ok = m.SerializeToFileDescriptor(fd);
-  if (::close(fd) != 0 || !ok) fail("{}: cannot write a temporary model file (disk full?)", what);
+  // Unlinked at once: nothing is left behind, whatever ends the process; ONNX Runtime opens the
+  // file through this process's descriptor.
+  ::unlink(path.c_str());
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_at_end{fd};
+  if (!m.SerializeToFileDescriptor(fd))
+    fail("{}: cannot write a temporary model file in {} (disk full, or the model over 2 GiB)", what, dir.string());
+  const std::string by_fd = "/proc/self/fd/" + std::to_string(fd);
   try {
     auto so = make_session_options(o);
-    return Ort::Session(ort_env(), path.c_str(), so);
+    return Ort::Session(ort_env(), by_fd.c_str(), so);
   } catch (const Ort::Exception& e) {
     fail("{}: ONNX Runtime cannot load it: {}", what, ort_message(e));
   }

@@ -40,7 +40,7 @@ struct OrtOptions {
 Ort::SessionOptions make_session_options(const OrtOptions& o);
 Ort::Session make_session(const std::string& model_bytes, const OrtOptions& o, const std::string& what);
 // The same for a model in memory without a serialized copy of it in this process: M is streamed
-// to a private temporary file (removed at once) that ONNX Runtime parses.
+// to a private temporary file, unlinked at once, that ONNX Runtime parses through its descriptor.
 Ort::Session make_session(const onnx::ModelProto& m, const OrtOptions& o, const std::string& what);
 
 // Runs SESSION on INPUTS (by name) and returns the named outputs (all outputs when empty).

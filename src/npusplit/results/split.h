@@ -60,6 +60,7 @@ struct SplitOptions {
   std::string platform;
   std::string objective = "fps";       // fps | latency
   double host_factor = 0;              // > 0: overrides the profile's host factor
+  double min_gain_percent = 3;         // --min-gain: what a cut must beat the baseline by (plus the timing spreads)
 };
 
 // What split did to stage1's opset (converted only when outside the target parser's range).
