@@ -180,11 +180,16 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
   // The forced cut leads (the user's); then best first. The baseline is always kept.
   size_t chosen = order.front();
   if (o.measure_hosts && !forced && have_base && chosen != base) {
-    const CutCandidate& c = all[chosen].first;
-    const CutCandidate& b = all[base].first;
-    const double gain = o.objective == "latency" ? (c.estimate.latency_ms > 0 ? b.estimate.latency_ms / c.estimate.latency_ms - 1 : 0)
-                                                 : (b.estimate.fps > 0 ? c.estimate.fps / b.estimate.fps - 1 : 0);
-    if (!(gain > o.min_gain + c.host_spread + b.host_spread)) chosen = base;
+    // Pessimistic for the change: the chosen cut's stage2 at the slow end of its spread, the
+    // baseline's at the fast end. Where the host does not limit the frame rate the spread does
+    // not matter; where it does, a gain the noise could make is no gain.
+    const auto& [cc, cp] = all[chosen];
+    const auto& [bc, bp] = all[base];
+    const FrameEstimate c = ev.evaluate(cc.label, cp, cc.estimate.host_measured_ms * (1 + cc.host_spread)).estimate;
+    const FrameEstimate b = ev.evaluate(bc.label, bp, bc.estimate.host_measured_ms * std::max(0.0, 1 - bc.host_spread)).estimate;
+    const double gain = o.objective == "latency" ? (c.latency_ms > 0 ? b.latency_ms / c.latency_ms - 1 : 0)
+                                                 : (b.fps > 0 ? c.fps / b.fps - 1 : 0);
+    if (!(gain > o.min_gain)) chosen = base;
   }
   if (forced) chosen = 0;
   std::vector<size_t> keep{chosen};

@@ -24,8 +24,9 @@ struct ChooseOptions {
   // Runtime's fusions and npusplit's fused host ops save on a given stage2.
   std::function<std::vector<StageTime>(const std::vector<const Partition*>&)> measure_hosts;
   // With timed candidates, a cut other than the baseline is chosen only when it beats the
-  // baseline's objective by more than MIN_GAIN plus both timings' spreads: a difference the
-  // machine's noise could make is no reason to change the cut.
+  // baseline's objective by more than MIN_GAIN with its stage2 at the slow end of its timing's
+  // spread and the baseline's at the fast end: a difference the machine's noise could make is no
+  // reason to change the cut.
   double min_gain = 0.03;
   int measure_top = 4;
 };

@@ -57,8 +57,8 @@ std::string frontier_text(const Frontier& f, int top) {
          "(the best candidates by per-node times, and the baseline; ± half the runs' interquartile range); else the "
          "automatic cut's stage2 timed plus the per-node times of the nodes a cut moves\n";
   if (f.min_gain > 0)
-    out += fmt::format("a timed cut replaces the baseline only when it beats it by more than {:.0f}% plus both timings' "
-                       "spreads\n",
+    out += fmt::format("a timed cut replaces the baseline only when it beats it by more than {:.0f}% with its stage2 at "
+                       "the slow end of its spread and the baseline's at the fast end\n",
                        100 * f.min_gain);
   if (chosen.estimate.host_written_ms > 0)
     out += fmt::format(
