@@ -180,18 +180,29 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
   // The forced cut leads (the user's); then best first. The baseline is always kept.
   size_t chosen = order.front();
   if (o.measure_hosts && !forced && have_base && chosen != base) {
-    // Pessimistic for the change: the chosen cut's stage2 at the slow end of its spread, the
+    // Pessimistic for a change: a candidate's stage2 at the slow end of its spread, the
     // baseline's at the fast end. Where the host does not limit the frame rate the spread does
-    // not matter; where it does, a gain the noise could make is no gain.
-    const auto& [cc, cp] = all[chosen];
+    // not matter; where it does, a gain the noise could make is no gain. The best timed
+    // candidate that still wins that way is chosen, else the baseline.
     const auto& [bc, bp] = all[base];
-    const FrameEstimate c = ev.evaluate(cc.label, cp, cc.estimate.host_measured_ms * (1 + cc.host_spread)).estimate;
     const FrameEstimate b = ev.evaluate(bc.label, bp, bc.estimate.host_measured_ms * std::max(0.0, 1 - bc.host_spread)).estimate;
-    const double gain = o.objective == "latency" ? (c.latency_ms > 0 ? b.latency_ms / c.latency_ms - 1 : 0)
-                                                 : (b.fps > 0 ? c.fps / b.fps - 1 : 0);
-    if (!(gain > o.min_gain)) chosen = base;
+    const auto wins = [&](size_t i) {
+      const auto& [cc, cp] = all[i];
+      const FrameEstimate c = ev.evaluate(cc.label, cp, cc.estimate.host_measured_ms * (1 + cc.host_spread)).estimate;
+      const double gain = o.objective == "latency" ? (c.latency_ms > 0 ? b.latency_ms / c.latency_ms - 1 : 0)
+                                                   : (b.fps > 0 ? c.fps / b.fps - 1 : 0);
+      return gain > o.min_gain;
+    };
+    chosen = base;
+    for (size_t i : order) {
+      if (!all[i].first.host_timed) break;  // timed ones first
+      if (i == base) break;                 // the rest rank below the baseline anyway
+      if (wins(i)) {
+        chosen = i;
+        break;
+      }
+    }
   }
-  if (forced) chosen = 0;
   std::vector<size_t> keep{chosen};
   for (size_t i : order)
     if (i != chosen && int(keep.size()) < std::max(2, o.keep)) keep.push_back(i);
