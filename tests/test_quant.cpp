@@ -343,6 +343,7 @@ TEST(QuantFlow, SplitRecordsPreprocessCalibQuantAndBundle) {
   ASSERT_TRUE(man.contains("calib_bundle"));
   EXPECT_EQ(man["calib_bundle"]["calib"]["file"], "det_calib.npy");
   EXPECT_EQ(man["calib_bundle"]["calib"]["shape"], (std::vector<int64_t>{3, 128, 128, 3}));
+  EXPECT_EQ(man["calib_bundle"]["calib"]["inputs"], d.images) << "what the set was made from";
   EXPECT_EQ(man["calib_bundle"]["alls"]["sha256"], sha256_hex(slurp(d.dir / "out" / "det.alls")));
   EXPECT_EQ(man["calib_bundle"]["dfc_script"]["sha256"], sha256_hex(slurp(d.dir / "out" / "det_dfc.py")));
   EXPECT_EQ(r.calib_path, d.dir / "out" / "det_calib.npy");

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <limits>
 
 #include "npusplit/app/analyze.h"
 #include "npusplit/base/progress.h"
@@ -57,7 +60,21 @@ PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, con
       progress.step(0, fmt::format("timing {} candidate stage2s side by side", todo.size()));
       std::vector<onnx::ModelProto> stage2s;
       for (const auto* p : todo) stage2s.push_back(build_stages(a.model.proto(), a.model.shapes(), *p, SplitNames{}).stage2);
-      const auto ms = measure_stages_ms(stage2s);
+      std::vector<StageTime> ms;
+      try {
+        ms = measure_stages_ms(stage2s);
+      } catch (const std::exception& e) {
+        // One stage2 ONNX Runtime refuses must not end the command: time them one by one, and a
+        // candidate whose stage2 cannot run is never chosen (infinitely slow).
+        spdlog::debug("platform: timing side by side failed ({}); one by one", e.what());
+        for (const auto& m : stage2s) {
+          try {
+            ms.push_back(measure_stages_ms({m})[0]);
+          } catch (const std::exception&) {
+            ms.push_back({std::numeric_limits<double>::infinity(), 0.0, 0});
+          }
+        }
+      }
       for (size_t k = 0; k < todo.size(); ++k) timing.stage2_ms[todo[k]->stage1] = ms[k];
       timing.stage2_timed += int(todo.size());
     }

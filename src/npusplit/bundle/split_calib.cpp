@@ -12,6 +12,9 @@ namespace fs = std::filesystem;
 CalibBundle add_calib_bundle(const CalibBundleInputs& in, OutputSet& files) {
   CalibBundle b;
   if (in.images.empty()) fail("--calib: no images given");
+  b.inputs = in.images;
+  b.count = in.count;
+  b.seed = in.seed;
   CalibOptions co;
   co.inputs = in.images;
   co.preprocess = in.preprocess;

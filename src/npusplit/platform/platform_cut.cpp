@@ -104,7 +104,9 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
     std::vector<std::string> key = p.crossing;
     std::sort(key.begin(), key.end());
     if (!seen.insert(key).second) return;
-    all.emplace_back(ev.evaluate(label, p), std::move(p));
+    // A candidate pulled back from a mixed-range merge says so: its cut is not where its label points.
+    const std::string shown = p.moved_no_end.empty() ? label : label + " (pulled back before a mixed merge)";
+    all.emplace_back(ev.evaluate(shown, p), std::move(p));
   };
   // check --platform forces the automatic cut itself: label it so.
   if (forced) add(forced->crossing == baseline.crossing ? "auto" : "--cut", *forced);

@@ -149,6 +149,10 @@ std::string calib_bundle_text(const CalibBundle& b) {
 json calib_bundle_json(const CalibBundle& b) {
   return {{"calib", {{"file", b.calib_path.filename().string()},
                      {"shape", b.calib.shape},
+                     {"inputs", b.inputs},
+                     {"count", b.count},
+                     {"seed", b.seed},
+                     {"skipped", b.calib.skipped},
                      {"values", "0-255 pixels (the model script's normalization layer does the rest)"}}},
           {"alls", {{"file", b.alls_path.filename().string()}, {"sha256", b.alls_sha256}}},
           {"dfc_script", {{"file", b.script_path.filename().string()}, {"sha256", b.script_sha256}}},

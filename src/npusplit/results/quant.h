@@ -73,6 +73,9 @@ struct DfcBundle {
 // split --calib IMAGES...: the calibration set, the emulation on it and the DFC bundle, written
 // in the split's own set of files (before its manifest, which names them with their hashes).
 struct CalibBundle {
+  std::vector<std::string> inputs;     // what the set was made from (--calib), with its count and seed
+  int64_t count = 0;
+  uint32_t seed = 0;
   CalibResult calib;
   std::filesystem::path calib_path;   // not hashed: at 1024 frames it is gigabytes
   QuantReport quant;
