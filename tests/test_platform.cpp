@@ -177,16 +177,27 @@ TEST(Platform, EveryCandidateIsAValidCut) {
   EXPECT_EQ(wire_bytes_of(f.cm.shapes(), t, {{t, 16}}), 2 * wire_bytes_of(f.cm.shapes(), t, {}));
 }
 
+// Host times: each Conv 1 ms here, the rest 0.01 ms.
+std::vector<double> conv_heavy_node_ms(const Fixture& f) {
+  std::vector<double> node_ms;
+  for (int i = 0; i < f.cm.graph().node_count(); ++i) node_ms.push_back(f.flops[i] > 1000 ? 1.0 : 0.01);
+  return node_ms;
+}
+
+// 1000 bytes per ms: scoped_model's 256-channel tensor costs 65 ms on it.
+PlatformProfile slow_link_profile() {
+  PlatformProfile p = toy_profile();
+  p.bandwidth_mb_s.value = 1;
+  p.host_factor.value = 1;
+  return p;
+}
+
 TEST(Platform, ChooserPicksTheFastestCutAndKeepsTheBaseline) {
   Fixture f(scoped_model());
   const auto in = f.input();
   const Partition base = auto_partition(in);
-  // Host times: each Conv 1 ms here, the rest 0.01 ms.
-  std::vector<double> node_ms;
-  for (int i = 0; i < f.cm.graph().node_count(); ++i) node_ms.push_back(f.flops[i] > 1000 ? 1.0 : 0.01);
-  PlatformProfile slow_link = toy_profile();
-  slow_link.bandwidth_mb_s.value = 1;  // 1000 bytes per ms: the 256-channel tensor costs 65 ms
-  slow_link.host_factor.value = 1;
+  const std::vector<double> node_ms = conv_heavy_node_ms(f);
+  const PlatformProfile slow_link = slow_link_profile();
   const PlatformChoice c = choose_cut(in, base, slow_link, node_ms, ChooseOptions{});
   const Frontier& fr = c.frontier;
   ASSERT_FALSE(fr.empty());
@@ -237,11 +248,8 @@ TEST(Platform, TimedStage2DecidesAmongTheBestCandidates) {
   Fixture f(scoped_model());
   const auto in = f.input();
   const Partition base = auto_partition(in);
-  std::vector<double> node_ms;
-  for (int i = 0; i < f.cm.graph().node_count(); ++i) node_ms.push_back(f.flops[i] > 1000 ? 1.0 : 0.01);
-  PlatformProfile slow_link = toy_profile();
-  slow_link.bandwidth_mb_s.value = 1;
-  slow_link.host_factor.value = 1;
+  const std::vector<double> node_ms = conv_heavy_node_ms(f);
+  const PlatformProfile slow_link = slow_link_profile();
   const auto untimed = choose_cut(in, base, slow_link, node_ms, ChooseOptions{});
   ASSERT_NE(untimed.frontier.chosen, untimed.frontier.baseline) << "per node, an earlier cut wins on this link";
   for (const auto& c : untimed.frontier.candidates) EXPECT_FALSE(c.host_timed);
@@ -317,6 +325,29 @@ TEST(Platform, ForcedCutIsChosenAndEstimated) {
   EXPECT_EQ(c.chosen.stage1, base.stage1);
   EXPECT_EQ(error_of([&] { ChooseOptions o; o.objective = "speed"; choose_cut(in, base, toy_profile(), node_ms, o); }),
             "--objective speed: must be fps or latency");
+}
+
+// A --cut of the user's is chosen whatever its figures, with its stage2 timed or not: the
+// frontier only shows what the others would give.
+TEST(Platform, AForcedCutThatIsNotTheBestIsStillChosen) {
+  Fixture f(scoped_model());
+  const auto in = f.input();
+  const Partition base = auto_partition(in);
+  Partition mine;
+  mine.stage1 = prefix_stage1(in, base, 1);  // one node on the NPU: far from the best
+  finish_partition(in, mine);
+  ASSERT_NE(mine.crossing, base.crossing);
+  ChooseOptions timed;
+  timed.measure_hosts = [&](const std::vector<const Partition*>& parts) {
+    return std::vector<StageTime>(parts.size(), StageTime{1.0, 0.0, 9});
+  };
+  for (const ChooseOptions& o : {ChooseOptions{}, timed}) {
+    const auto c = choose_cut(in, base, slow_link_profile(), conv_heavy_node_ms(f), o, &mine);
+    EXPECT_EQ(c.chosen.stage1, mine.stage1) << (o.measure_hosts ? "timed" : "untimed");
+    EXPECT_EQ(c.frontier.chosen, 0);
+    EXPECT_EQ(c.frontier.candidates[0].label, "--cut");
+    EXPECT_NE(c.frontier.baseline, 0) << "the automatic cut is listed beside it";
+  }
 }
 
 // End to end on a small model file: per-node times from ORT's profile, the written stage2 timed,

@@ -34,7 +34,6 @@ HostTiming time_host(const Analysis& a, const Partition& baseline) {
   // The baseline's stage2, built and timed as bench would run it: what the per-node times of
   // the host side are scaled to (host_time.h).
   progress.step(0, "timing the automatic cut's stage2");
-  t.baseline_stage1 = baseline.stage1;
   t.baseline_stage2_ms = measure_stage_ms(build_stages(a.model.proto(), a.model.shapes(), baseline, SplitNames{}).stage2);
   t.stage2_timed = 1;
   scale_node_times(t.nodes, baseline.stage1, t.baseline_stage2_ms);

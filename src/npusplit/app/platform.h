@@ -20,7 +20,6 @@ PlatformProfile platform_profile(const std::string& name, const std::string& obj
 // candidate stage2 timed so far (kept, so several profiles time each stage2 once).
 struct HostTiming {
   NodeTimes nodes;
-  std::vector<char> baseline_stage1;
   double baseline_stage2_ms = 0;
   std::map<std::vector<char>, StageTime> stage2_ms;  // by stage1 node set, timed side by side
   int stage2_timed = 0;                            // stage2s built and timed (the baseline's too)

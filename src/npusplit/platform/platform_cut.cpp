@@ -181,6 +181,7 @@ PlatformChoice choose_cut(const PartitionInput& in, const Partition& baseline, c
   }
   // The forced cut leads (the user's); then best first. The baseline is always kept.
   size_t chosen = order.front();
+  if (forced) chosen = 0;
   if (o.measure_hosts && !forced && have_base && chosen != base) {
     // Pessimistic for a change: a candidate's stage2 at the slow end of its spread, the
     // baseline's at the fast end. Where the host does not limit the frame rate the spread does
