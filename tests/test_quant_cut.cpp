@@ -20,13 +20,18 @@ using namespace npusplit::test;
 
 namespace {
 
-// image [1,3,8,8] -> a = x*1, b = x*K -> Concat(a, b) on channels -> (Conv when INSIDE) -> output.
-onnx::ModelProto concat_model(float k, bool inside) {
-  ModelBuilder b(17);
+// image [1,3,8,8] -> a = x*1, b = x*K -> Concat(a, b) on channels ("merge"); returns its output.
+std::string add_merge_of_ranges(ModelBuilder& b, float k) {
   const auto x = b.input("image", {1, 3, 8, 8});
   const auto a = b.node("Mul", "mul_one", {x, b.scalar("one", 1.0f)});
   const auto c = b.node("Mul", "mul_k", {x, b.scalar("k", k)});
-  const auto cat = b.node("Concat", "merge", {a, c}, {Attr::of("axis", int64_t(1))});
+  return b.node("Concat", "merge", {a, c}, {Attr::of("axis", int64_t(1))});
+}
+
+// The merge above -> (Conv when INSIDE) -> output.
+onnx::ModelProto concat_model(float k, bool inside) {
+  ModelBuilder b(17);
+  const auto cat = add_merge_of_ranges(b, k);
   if (inside) {
     const auto w = b.random_weight("w", {4, 6, 1, 1});
     const auto y = b.node("Conv", "conv", {cat, w});
@@ -69,10 +74,7 @@ TEST(QuantCut, PartitionerMovesNoEndNodesOffTheFrontier) {
 // reader, so no end node of the cut is a mixed merge.
 TEST(QuantCut, NoEndNodeReadByBothSidesLeavesStage1) {
   ModelBuilder b(17);
-  const auto x = b.input("image", {1, 3, 8, 8});
-  const auto a1 = b.node("Mul", "mul_one", {x, b.scalar("one", 1.0f)});
-  const auto a2 = b.node("Mul", "mul_k", {x, b.scalar("k", 100.0f)});
-  const auto cat = b.node("Concat", "merge", {a1, a2}, {Attr::of("axis", int64_t(1))});
+  const auto cat = add_merge_of_ranges(b, 100.0f);
   const auto y = b.node("Conv", "conv", {cat, b.random_weight("w", {4, 6, 1, 1})});
   const auto h = b.node("Relu", "host_relu", {cat});
   b.output(y, {1, 4, 8, 8});
@@ -218,10 +220,7 @@ TEST(QuantCut, WhereAndScatterAreMergesOfTheirValueInputs) {
 // platform candidate ending there is pulled back to the parts.
 TEST(QuantCut, PlatformCandidatesNeverEndOnAMixedMerge) {
   ModelBuilder b(17);
-  const auto x = b.input("image", {1, 3, 8, 8});
-  const auto a1 = b.node("Mul", "mul_one", {x, b.scalar("one", 1.0f)});
-  const auto a2 = b.node("Mul", "mul_k", {x, b.scalar("k", 100.0f)});
-  const auto cat = b.node("Concat", "merge", {a1, a2}, {Attr::of("axis", int64_t(1))});
+  const auto cat = add_merge_of_ranges(b, 100.0f);
   const auto y = b.node("Conv", "conv", {cat, b.random_weight("w", {64, 6, 1, 1})});
   b.output(y, {1, 64, 8, 8});
   const Analysis an = analyze_proto(b.build(), "wide", AnalyzeOptions{});
