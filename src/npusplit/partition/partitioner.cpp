@@ -52,39 +52,42 @@ void finish_partition(const PartitionInput& in, Partition& p) {
   }
 }
 
+void drop_with_descendants(const Graph& g, std::vector<char>& stage1, const std::vector<char>& seeds) {
+  std::vector<char> dropped(size_t(g.node_count()), 0);
+  const auto reads_dropped = [&](const std::string& x) {
+    const int p = x.empty() ? -1 : g.producer(x);
+    return p >= 0 && dropped[size_t(p)];
+  };
+  for (int i : g.topo_order()) {
+    if (!stage1[size_t(i)]) continue;
+    bool d = seeds[size_t(i)] != 0;
+    for (const auto& x : g.node(i).input()) d = d || reads_dropped(x);
+    for (const auto& x : g.implicit_inputs(i)) d = d || reads_dropped(x);
+    if (d) stage1[size_t(i)] = 0, dropped[size_t(i)] = 1;
+  }
+}
+
 std::vector<std::string> pull_back_no_end(const PartitionInput& in, std::vector<char>& stage1) {
   std::vector<std::string> moved;
   if (in.no_end.empty()) return moved;
   const Graph& g = in.graph;
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    std::vector<char> drop(size_t(g.node_count()), 0);
-    for (int i : g.topo_order()) {
-      if (!stage1[size_t(i)]) continue;
-      bool d = false;  // downstream of a dropped node: it goes too
-      for (const auto& x : g.node(i).input()) {
-        const int p = x.empty() ? -1 : g.producer(x);
-        d |= p >= 0 && drop[size_t(p)];
+  while (true) {
+    // The no_end nodes whose output crosses (read by the host, or a graph output).
+    std::vector<char> ends(size_t(g.node_count()), 0);
+    bool any = false;
+    for (int i = 0; i < g.node_count(); ++i) {
+      if (!stage1[size_t(i)] || !in.no_end[size_t(i)]) continue;
+      bool crosses = false;
+      for (const auto& o : g.node(i).output()) {
+        if (o.empty()) continue;
+        crosses |= g.is_graph_output(o);
+        for (int c : g.consumers(o)) crosses |= !stage1[size_t(c)];
       }
-      for (const auto& x : g.implicit_inputs(i)) {  // read inside a subgraph
-        const int p = g.producer(x);
-        d |= p >= 0 && drop[size_t(p)];
-      }
-      if (!d && in.no_end[size_t(i)]) {
-        for (const auto& o : g.node(i).output()) {
-          if (o.empty()) continue;
-          d |= g.is_graph_output(o);
-          for (int c : g.consumers(o)) d |= !stage1[size_t(c)];
-        }
-        if (d) moved.push_back(g.node(i).name());
-      }
-      if (d) drop[size_t(i)] = 1;
+      if (crosses) ends[size_t(i)] = 1, any = true, moved.push_back(g.node(i).name());
     }
-    for (int i = 0; i < g.node_count(); ++i)
-      if (drop[size_t(i)]) stage1[size_t(i)] = 0, changed = true;
+    if (!any) return moved;
+    drop_with_descendants(g, stage1, ends);
   }
-  return moved;
 }
 
 Partition auto_partition(const PartitionInput& in) {

@@ -45,6 +45,9 @@ Partition auto_partition(const PartitionInput& in);
 // separate the graph.
 Partition manual_partition(const PartitionInput& in, const std::vector<std::string>& tensors,
                            const std::vector<std::string>& node_reasons);
+// Removes SEEDS from STAGE1 and, to keep it ancestor-closed, every stage1 node that reads (or
+// reads inside a subgraph) what a removed node produces.
+void drop_with_descendants(const Graph& g, std::vector<char>& stage1, const std::vector<char>& seeds);
 // A stage1 node set of the caller's (a candidate cut) that must not end on a no_end node: every
 // such node whose output would cross leaves stage1 with all its stage1 descendants, to a fixed
 // point, so the set stays ancestor-closed. Returns the names moved for that reason.

@@ -96,21 +96,9 @@ std::vector<CandidateCut> scope_cuts(const PartitionInput& in, const Partition& 
     if (int(nodes.size()) == baseline.stage1_nodes) continue;  // every stage1 node: nothing left
     // Drop the scope's nodes and everything downstream of them (keeps stage1 ancestor-closed).
     std::vector<char> s1 = baseline.stage1;
-    std::vector<char> dropped(g.node_count(), 0);
-    for (int i : nodes) dropped[i] = 1;
-    for (int i : g.topo_order()) {
-      if (!s1[i]) continue;
-      bool drop = dropped[i];
-      for (const auto& x : g.node(i).input()) {
-        if (drop) break;
-        const int p = x.empty() ? -1 : g.producer(x);
-        drop = p >= 0 && (dropped[p] || !s1[p]);
-      }
-      if (drop) {
-        s1[i] = 0;
-        dropped[i] = 1;
-      }
-    }
+    std::vector<char> seeds(size_t(g.node_count()), 0);
+    for (int i : nodes) seeds[size_t(i)] = 1;
+    drop_with_descendants(g, s1, seeds);
     if (std::none_of(s1.begin(), s1.end(), [](char c) { return c != 0; })) continue;
     if (!seen.insert(s1).second) continue;
     out.push_back({"before " + scope, std::move(s1)});
