@@ -59,14 +59,16 @@ PlatformChoice platform_choice(const Analysis& a, const Partition& baseline, con
       progress.step(0, fmt::format("timing {} candidate stage2s side by side", todo.size()));
       std::vector<onnx::ModelProto> stage2s;
       for (const auto* p : todo) stage2s.push_back(build_stages(a.model.proto(), a.model.shapes(), *p, SplitNames{}).stage2);
+      std::vector<const onnx::ModelProto*> refs;
+      for (const auto& m : stage2s) refs.push_back(&m);
       std::vector<StageTime> ms;
       try {
-        ms = measure_stages_ms(stage2s);
+        ms = measure_stages_ms(refs);
       } catch (const std::exception& e) {
         // One stage2 ONNX Runtime refuses must not end the command: time them one by one, and a
         // candidate whose stage2 cannot run is never chosen (infinitely slow).
         spdlog::debug("platform: timing side by side failed ({}); one by one", e.what());
-        for (const auto& m : stage2s) {
+        for (const auto* m : refs) {
           try {
             ms.push_back(measure_stages_ms({m})[0]);
           } catch (const std::exception&) {

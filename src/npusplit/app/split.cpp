@@ -264,7 +264,7 @@ SplitResult split_model(const SplitOptions& o) {
   const auto unconverted_stage1 = convert_stage1_opset(r, o, a.rules);
   // The frame-time model's host part against the written stage2, timed the way bench runs it.
   if (!r.frontier.empty())
-    r.frontier.candidates[r.frontier.chosen].estimate.host_written_ms = measure_stages_ms({r.stages.stage2})[0].ms;
+    r.frontier.candidates[r.frontier.chosen].estimate.host_written_ms = measure_stages_ms({&r.stages.stage2})[0].ms;
 
   const std::string stem = o.stem.empty() ? o.model.stem().string() : o.stem;
   r.stage1_path = o.out_dir / (stem + "_stage1.onnx");

@@ -39,12 +39,22 @@ struct Source {
 
 }  // namespace
 
+namespace {
+// Why IN cannot be a calibration source, as far as its name tells (empty: it may be one).
+std::string unusable(const MediaInput& in) {
+  if (!in.error.empty()) return fmt::format("{}: {}", in.spec, in.error);
+  if (in.kind == MediaKind::camera) return fmt::format("{}: a camera is not a calibration source (record a video)", in.spec);
+  return "";
+}
+}  // namespace
+
 void require_calibration_inputs(const std::vector<std::string>& inputs) {
   if (inputs.empty()) fail("calib: no images given");
   std::string first;
   for (const auto& in : expand_inputs(inputs)) {
-    if (in.error.empty() && in.kind != MediaKind::camera) return;
-    if (first.empty()) first = in.error.empty() ? in.spec + ": a camera is not a calibration source" : in.spec + ": " + in.error;
+    const std::string why = unusable(in);
+    if (why.empty()) return;
+    if (first.empty()) first = why;
   }
   fail("calib: no readable image or video among the inputs{}", first.empty() ? "" : " (" + first + ")");
 }
@@ -67,12 +77,8 @@ CalibResult add_calibration_set(const CalibOptions& o, OutputSet& files) {
   // Every usable source, with its frame count; what cannot be used is one line each.
   std::vector<Source> images, videos;
   for (const auto& in : expand_inputs(o.inputs)) {
-    if (!in.error.empty()) {
-      r.skipped.push_back(fmt::format("{}: {}", in.spec, in.error));
-      continue;
-    }
-    if (in.kind == MediaKind::camera) {
-      r.skipped.push_back(fmt::format("{}: a camera is not a calibration source (record a video)", in.spec));
+    if (std::string why = unusable(in); !why.empty()) {
+      r.skipped.push_back(std::move(why));
       continue;
     }
     if (in.path == o.out || (fs::exists(o.out) && fs::equivalent(in.path, o.out)))

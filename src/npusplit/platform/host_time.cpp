@@ -107,13 +107,13 @@ double measure_stage_ms(const onnx::ModelProto& model, int runs, int warmup) {
   return measure_stage_ms(p, runs, warmup);
 }
 
-std::vector<StageTime> measure_stages_ms(const std::vector<onnx::ModelProto>& models, int min_runs, double budget_ms,
+std::vector<StageTime> measure_stages_ms(const std::vector<const onnx::ModelProto*>& models, int min_runs, double budget_ms,
                                          int warmup) {
   TempDir dir;
   std::vector<std::unique_ptr<TimedStage>> stages;
   for (size_t k = 0; k < models.size(); ++k) {
     const fs::path p = dir.path / ("stage" + std::to_string(k) + ".onnx");
-    write_model(models[k], p);
+    write_model(*models[k], p);
     stages.push_back(std::make_unique<TimedStage>(p));
   }
   for (int i = 0; i < warmup; ++i)

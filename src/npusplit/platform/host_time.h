@@ -48,7 +48,7 @@ struct StageTime {
 // of each block, after another model, not counted), so a drift of the machine biases none of
 // them and each is timed warm, as if alone; at least MIN_RUNS each and until each has run
 // BUDGET_MS in total (at most 200 runs), so a 3 ms stage gets ~100 runs, not 9.
-std::vector<StageTime> measure_stages_ms(const std::vector<onnx::ModelProto>& models, int min_runs = 9,
+std::vector<StageTime> measure_stages_ms(const std::vector<const onnx::ModelProto*>& models, int min_runs = 9,
                                          double budget_ms = 300, int warmup = 2);
 
 }  // namespace npusplit
