@@ -9,6 +9,7 @@
 #include "npusplit/app/analyze.h"
 #include "npusplit/app/range_probe.h"
 #include "npusplit/app/split.h"
+#include "npusplit/io/atomic_output.h"
 #include "npusplit/ir/builder.h"
 #include "npusplit/model/compiled_model.h"
 #include "npusplit/platform/platform_cut.h"
@@ -248,4 +249,65 @@ TEST(QuantCut, PlatformCandidatesNeverEndOnAMixedMerge) {
   in.no_end.clear();
   const auto blind = choose_cut(in, an.partition, slow, node_ms, ChooseOptions{});
   EXPECT_EQ(blind.chosen.crossing, (std::vector<std::string>{"merge_out"}));
+}
+
+namespace {
+// image -> inner = Concat(x, 100 x) -> outer = Concat(inner, 0.01 x) -> output: both merges mixed.
+onnx::ModelProto nested_merges() {
+  ModelBuilder b(17);
+  const auto inner = add_merge_of_ranges(b, 100);
+  const auto small = b.node("Mul", "mul_small", {"image", b.scalar("small", 0.01f)});
+  b.output(b.node("Concat", "outer", {inner, small}, {Attr::of("axis", int64_t(1))}), {1, 9, 8, 8});
+  return b.build();
+}
+}  // namespace
+
+// split's scope: only the merges that end the cut, round by round as a pull-back exposes the next.
+TEST(QuantCut, CutScopeMeasuresOnlyTheMergesThatEndTheCut) {
+  AnalyzeOptions cut;
+  cut.ranges.scope = RangeScope::cut;
+  const Analysis a = analyze_proto(nested_merges(), "nested", cut);
+  ASSERT_TRUE(a.ranges.measured) << a.ranges.skipped;
+  EXPECT_EQ(a.ranges.scope, "cut");
+  ASSERT_EQ(a.ranges.merges.size(), 2u);  // outer in round 1, inner (then at the cut) in round 2
+  EXPECT_EQ(a.ranges.merges[0].node, "outer");
+  EXPECT_EQ(a.ranges.merges[1].node, "merge");
+  EXPECT_EQ(a.ranges.tensors, 4);  // merge_out + mul_small_out, then mul_one_out + mul_k_out
+  EXPECT_EQ(a.partition.crossing, (std::vector<std::string>{"mul_one_out", "mul_k_out", "mul_small_out"}));
+  EXPECT_EQ(check_json(a)["quant_ranges"]["scope"], "cut");
+  // Scope stage1 measures both merges in one round and reaches the same cut.
+  const Analysis all = analyze_proto(nested_merges(), "nested", AnalyzeOptions{});
+  EXPECT_EQ(all.ranges.scope, "stage1");
+  EXPECT_EQ(all.partition.crossing, a.partition.crossing);
+
+  // A mixed merge inside stage1 does not end the cut: nothing runs, nothing is flagged.
+  const Analysis inside = analyze_proto(concat_model(100, true), "inside", cut);
+  EXPECT_FALSE(inside.ranges.measured);
+  EXPECT_EQ(inside.ranges.skipped, "no merge ends stage1");
+  EXPECT_EQ(inside.ranges.tensors, 0);
+  EXPECT_TRUE(inside.ranges.npu_merges.empty());
+  EXPECT_EQ(finding_of(inside, "merge"), nullptr);
+  EXPECT_EQ(inside.partition.stage1_nodes, 4);
+}
+
+// split takes the cut scope; split --calib (on the way to quantization) every merge, as check does.
+TEST(QuantCut, SplitMeasuresItsCutAndWithCalibEveryMerge) {
+  const fs::path d = temp_dir("quant_cut_scope");
+  save_model(concat_model(100, true), d / "inside.onnx");
+  SplitOptions o;
+  o.model = d / "inside.onnx";
+  o.out_dir = d / "plain";
+  o.verify = false;
+  const SplitResult plain = split_model(o);
+  EXPECT_EQ(plain.analysis.ranges.scope, "cut");
+  EXPECT_EQ(plain.manifest["cut"]["quant_ranges"]["scope"], "cut");
+  EXPECT_FALSE(plain.analysis.ranges.measured);
+  const fs::path img = d / "pic.png";
+  ASSERT_TRUE(cv::imwrite(img.string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(40, 90, 200))));
+  o.out_dir = d / "calib";
+  o.calib_images = {img.string()};
+  const SplitResult calib = split_model(o);
+  EXPECT_EQ(calib.analysis.ranges.scope, "stage1");
+  EXPECT_EQ(calib.analysis.ranges.npu_merges.size(), 1u);
+  EXPECT_NE(finding_of(calib.analysis, "merge"), nullptr);
 }

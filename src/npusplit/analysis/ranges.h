@@ -88,6 +88,7 @@ struct RangeProbe {
   bool measured = false;
   std::string source;        // "synthetic" | "calibration"
   std::string description;   // e.g. "1 seeded random image (seed 0) through the preprocessing"
+  std::string scope;         // "stage1" (every merge in it) | "cut" (those ending it)
   uint32_t seed = 0;
   int64_t frames = 0;
   int64_t tensors = 0;       // merge inputs measured

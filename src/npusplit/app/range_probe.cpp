@@ -122,6 +122,104 @@ void flag_npu_merges(Analysis& a) {
   }
 }
 
+namespace {
+
+// The frames the probe feeds, read once (several rounds of the cut scope share them).
+struct ProbeFrames {
+  PreprocessRecord pre;
+  std::vector<cv::Mat> frames;
+};
+
+ProbeFrames probe_frames(const onnx::ModelProto& m, const RangeProbeOptions& o, RangeProbe& r) {
+  ProbeFrames f;
+  f.pre = detect_preprocess(m, o.preprocess);
+  if (!o.images.empty()) {
+    f.frames = calib_frames(o.images, std::max<int64_t>(1, o.max_frames));
+    r.source = "calibration";
+    r.description = fmt::format("{} calibration frame(s) of the --calib inputs through the recorded preprocessing ({})",
+                                f.frames.size(), preprocess_text(f.pre.options));
+    if (f.frames.empty()) r.skipped = "no calibration frame could be read";
+  } else {
+    f.frames.push_back(synthetic_image(std::max(1, f.pre.width), std::max(1, f.pre.height), o.seed));
+    r.source = "synthetic";
+    r.description = fmt::format("a synthetic input: 1 seeded random image (seed {}, uniform 0-255 pixels) through the "
+                                "recorded preprocessing ({}); split --calib IMAGES measures real ones",
+                                o.seed, preprocess_text(f.pre.options));
+  }
+  return f;
+}
+
+// Runs the frames through the part of M that computes TENSORS; their ranges go into RANGES.
+// False (and r.skipped) when an input cannot be filled from an image.
+bool measure(const onnx::ModelProto& m, const std::vector<std::string>& tensors, const ProbeFrames& f,
+             const RangeProbeOptions& o, RangeProbe& r, std::map<std::string, RunningRange>& ranges) {
+  RangeMeter meter(m, tensors, true);
+  std::mt19937 rng(o.seed);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  for (const auto& bgr : f.frames) {
+    std::vector<HostTensor> inputs;
+    ImageTransform tr;
+    bool have_tr = false;
+    for (const auto& s : meter.inputs())
+      if (is_image_spec(s)) {
+        HostTensor t(s);
+        tr = fill_image(bgr, f.pre.options, t);
+        have_tr = true;
+        inputs.push_back(std::move(t));
+      }
+    for (const auto& s : meter.inputs()) {
+      if (is_image_spec(s)) continue;
+      HostTensor t(s);
+      if (is_orig_sizes_input(s)) {
+        if (!have_tr) tr.src_w = tr.dst_w = f.pre.width, tr.src_h = tr.dst_h = f.pre.height;
+        fill_orig_sizes(t, tr);
+      } else if (s.dtype == onnx::TensorProto::FLOAT) {
+        for (int64_t k = 0; k < t.numel(); ++k) t.as<float>()[k] = unit(rng);
+      } else {
+        r.skipped = fmt::format("input '{}' cannot be filled from an image", s.name);
+        return false;
+      }
+      inputs.push_back(std::move(t));
+    }
+    meter.add(inputs);
+  }
+  r.frames = meter.frames();
+  for (const auto& [t, range] : meter.ranges()) ranges[t] = range;
+  return true;
+}
+
+// The merge a tensor "is": its producer, through layout-only ops (-1: none).
+int merge_behind(const Graph& g, std::string t) {
+  for (int hops = 0; hops < 16; ++hops) {
+    const int p = g.producer(t);
+    if (p < 0) return -1;
+    const auto& n = g.node(p);
+    if (is_merge_op(n.op_type())) return p;
+    if (!is_layout_only_op(n.op_type()) || n.input_size() == 0) return -1;
+    t = n.input(0);
+  }
+  return -1;
+}
+
+// The stage1 merges whose output (through layout-only ops) crosses to the host: the ones that
+// end the cut.
+std::vector<int> merges_at_the_cut(const Graph& g, const std::vector<char>& stage1) {
+  std::set<int> out;
+  for (int i : g.topo_order()) {
+    if (!stage1[size_t(i)]) continue;
+    for (const auto& t : g.node(i).output()) {
+      bool crosses = g.is_graph_output(t);
+      for (int c : g.consumers(t)) crosses = crosses || !stage1[size_t(c)];
+      if (!crosses) continue;
+      const int m = merge_behind(g, t);
+      if (m >= 0 && stage1[size_t(m)]) out.insert(m);
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+}  // namespace
+
 void quant_aware_cut(Analysis& a, PartitionInput& in) {
   const auto t0 = std::chrono::steady_clock::now();
   RangeProbe& r = a.ranges;
@@ -129,100 +227,79 @@ void quant_aware_cut(Analysis& a, PartitionInput& in) {
   const RangeProbeOptions& o = a.range_options;
   r.ratio = o.ratio;
   r.seed = o.seed;
+  r.scope = o.scope == RangeScope::cut ? "cut" : "stage1";
   const Graph& g = a.model.graph();
-  // The merges stage1 may hold: those the cut kept, and those its cost refinement moved back.
-  std::set<std::string> candidates(a.partition.moved_to_host.begin(), a.partition.moved_to_host.end());
-  std::vector<int> merges;
-  std::vector<std::string> tensors;
-  std::set<std::string> seen;
   const auto& shapes = a.model.shapes();
-  for (int i : g.topo_order()) {
-    const auto& n = g.node(i);
-    if (!is_merge_op(n.op_type()) || !(a.partition.stage1[size_t(i)] || candidates.count(n.name()))) continue;
-    merges.push_back(i);
-    for (int k : merged_inputs(n)) {
-      const std::string& x = n.input(k);
-      if (g.is_constant(x) || !seen.insert(x).second) continue;
-      auto it = shapes.find(x);
-      if (it != shapes.end() && it->second.dtype != onnx::TensorProto::FLOAT) continue;
-      tensors.push_back(x);
-    }
-  }
-  if (merges.empty() || tensors.size() < 2) {
-    r.skipped = "no merge in stage1";
-    return;
-  }
+  // The merges to measure: every one stage1 may hold (those the cut kept, and those its cost
+  // refinement moved back) for scope stage1; for scope cut, those ending the cut, round by round
+  // as pulling one back exposes the next.
+  const auto merges_now = [&]() {
+    std::vector<int> merges;
+    if (o.scope == RangeScope::cut) return merges_at_the_cut(g, a.partition.stage1);
+    std::set<std::string> candidates(a.partition.moved_to_host.begin(), a.partition.moved_to_host.end());
+    for (int i : g.topo_order())
+      if (is_merge_op(g.node(i).op_type()) && (a.partition.stage1[size_t(i)] || candidates.count(g.node(i).name())))
+        merges.push_back(i);
+    return merges;
+  };
+  std::set<int> measured;  // merges
+  std::set<std::string> seen;  // tensors
+  std::map<std::string, RunningRange> ranges;
   std::vector<int> mixed_nodes;
+  std::optional<ProbeFrames> frames;
+  bool changed = false;
   try {
-    RangeMeter meter(a.model.proto(), tensors, true);
-    const PreprocessRecord pre = detect_preprocess(a.model.proto(), o.preprocess);
-    std::vector<cv::Mat> frames;
-    if (!o.images.empty()) {
-      frames = calib_frames(o.images, std::max<int64_t>(1, o.max_frames));
-      r.source = "calibration";
-      r.description = fmt::format("{} calibration frame(s) of the --calib inputs through the recorded preprocessing ({})",
-                                  frames.size(), preprocess_text(pre.options));
-      if (frames.empty()) r.skipped = "no calibration frame could be read";
-    } else {
-      frames.push_back(synthetic_image(std::max(1, pre.width), std::max(1, pre.height), o.seed));
-      r.source = "synthetic";
-      r.description = fmt::format("a synthetic input: 1 seeded random image (seed {}, uniform 0-255 pixels) through the "
-                                  "recorded preprocessing ({}); split --calib IMAGES measures real ones",
-                                  o.seed, preprocess_text(pre.options));
-    }
-    std::mt19937 rng(o.seed);
-    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-    for (const auto& bgr : frames) {
-      std::vector<HostTensor> inputs;
-      ImageTransform tr;
-      bool have_tr = false;
-      for (const auto& s : meter.inputs())
-        if (is_image_spec(s)) {
-          HostTensor t(s);
-          tr = fill_image(bgr, pre.options, t);
-          have_tr = true;
-          inputs.push_back(std::move(t));
+    for (int round = 0; round < 16; ++round) {
+      std::vector<int> merges;
+      std::vector<std::string> tensors;
+      for (int i : merges_now()) {
+        if (!measured.insert(i).second) continue;
+        merges.push_back(i);
+        const auto& n = g.node(i);
+        for (int k : merged_inputs(n)) {
+          const std::string& x = n.input(k);
+          if (g.is_constant(x) || !seen.insert(x).second) continue;
+          auto it = shapes.find(x);
+          if (it != shapes.end() && it->second.dtype != onnx::TensorProto::FLOAT) continue;
+          tensors.push_back(x);
         }
-      for (const auto& s : meter.inputs()) {
-        if (is_image_spec(s)) continue;
-        HostTensor t(s);
-        if (is_orig_sizes_input(s)) {
-          if (!have_tr) tr.src_w = tr.dst_w = pre.width, tr.src_h = tr.dst_h = pre.height;
-          fill_orig_sizes(t, tr);
-        } else if (s.dtype == onnx::TensorProto::FLOAT) {
-          for (int64_t k = 0; k < t.numel(); ++k) t.as<float>()[k] = unit(rng);
-        } else {
-          r.skipped = fmt::format("input '{}' cannot be filled from an image", s.name);
-          return;
+      }
+      if (merges.empty() || (round == 0 && tensors.size() < 2 && o.scope == RangeScope::stage1)) break;
+      if (!tensors.empty()) {
+        if (!frames) frames = probe_frames(a.model.proto(), o, r);
+        if (!r.skipped.empty() || !measure(a.model.proto(), tensors, *frames, o, r, ranges)) break;
+        r.tensors += int64_t(tensors.size());
+        r.measured = r.frames > 0;
+      }
+      bool found = false;
+      for (int i : merges)
+        if (auto m = mixed_range_of(g.node(i), ranges, o.ratio)) {
+          r.merges.push_back(*m);
+          mixed_nodes.push_back(i);
+          found = true;
         }
-        inputs.push_back(std::move(t));
+      if (!found) break;
+      // A mixed merge never ends stage1, nor do the reshape-like ops that only carry it on.
+      in.no_end.assign(size_t(g.node_count()), 0);
+      for (int i : mixed_nodes) in.no_end[size_t(i)] = 1;
+      for (int i : g.topo_order()) {
+        const auto& n = g.node(i);
+        if (!is_layout_only_op(n.op_type()) || n.input_size() == 0) continue;
+        const int p = g.producer(n.input(0));
+        if (p >= 0 && in.no_end[size_t(p)]) in.no_end[size_t(i)] = 1;
       }
-      meter.add(inputs);
+      a.partition = auto_partition(in);
+      changed = true;
+      if (o.scope == RangeScope::stage1) break;  // every merge measured already
     }
-    r.frames = meter.frames();
-    r.tensors = int64_t(tensors.size());
-    r.measured = r.frames > 0;
-    for (int i : merges)
-      if (auto m = mixed_range_of(g.node(i), meter.ranges(), o.ratio)) {
-        r.merges.push_back(*m);
-        mixed_nodes.push_back(i);
-      }
   } catch (const std::exception& e) {
     // Never fatal: an image the decoder or resize refuses, or memory, only skips the probe.
     r.skipped = std::string("ranges not measured: ") + clean_library_message(e.what());
     spdlog::debug("range probe: {}", r.skipped);
   }
-  // A mixed merge never ends stage1, nor do the reshape-like ops that only carry it on.
-  if (!r.merges.empty()) {
-    in.no_end.assign(size_t(g.node_count()), 0);
-    for (int i : mixed_nodes) in.no_end[size_t(i)] = 1;
-    for (int i : g.topo_order()) {
-      const auto& n = g.node(i);
-      if (!is_layout_only_op(n.op_type()) || n.input_size() == 0) continue;
-      const int p = g.producer(n.input(0));
-      if (p >= 0 && in.no_end[size_t(p)]) in.no_end[size_t(i)] = 1;
-    }
-    a.partition = auto_partition(in);
+  if (!r.measured && r.skipped.empty())
+    r.skipped = o.scope == RangeScope::cut ? "no merge ends stage1" : "no merge in stage1";
+  if (changed) {
     r.moved = a.partition.moved_no_end;
     a.no_end = in.no_end;
   }

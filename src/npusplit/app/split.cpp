@@ -192,6 +192,9 @@ SplitResult split_model(const SplitOptions& o) {
   ao.ranges.images = o.calib_images;
   ao.ranges.seed = o.range_seed;
   ao.ranges.enabled = o.quant_ranges;
+  // split measures the merges that decide its cut; with --calib (on the way to quantization)
+  // every merge left in stage1 too, as check does.
+  ao.ranges.scope = o.calib_images.empty() ? RangeScope::cut : RangeScope::stage1;
   ao.ranges.preprocess = o.preprocess;
   // A --calib that names nothing usable fails before any work (not after the whole split).
   if (!o.calib_images.empty()) require_calibration_inputs(o.calib_images);

@@ -35,7 +35,7 @@ json range_probe_json(const RangeProbe& r) {
     return json{{"node", m.node}, {"op", m.op}, {"ratio", std::isfinite(m.ratio) ? json(m.ratio) : json(nullptr)}, {"parts", parts}};
   };
   json j = {{"measured", r.measured}, {"source", r.source}, {"description", r.description}, {"seed", r.seed},
-            {"frames", r.frames}, {"tensors", r.tensors}, {"ratio", r.ratio}, {"moved_to_host", r.moved}};
+            {"scope", r.scope}, {"frames", r.frames}, {"tensors", r.tensors}, {"ratio", r.ratio}, {"moved_to_host", r.moved}};
   if (!r.skipped.empty()) j["skipped"] = r.skipped;
   j["mixed_merges"] = json::array();
   for (const auto& m : r.merges) j["mixed_merges"].push_back(merge_json(m));
@@ -45,9 +45,12 @@ json range_probe_json(const RangeProbe& r) {
 }
 
 std::string range_probe_text(const RangeProbe& r) {
-  if (!r.measured) return r.skipped.empty() || r.skipped == "no merge in stage1" ? "" : "quant ranges: " + r.skipped + "\n";
-  std::string s = fmt::format("quant ranges: {} merge input(s) measured on {}: {} merge(s) join parts differing more than {:g}x",
-                              r.tensors, r.description, r.merges.size(), r.ratio);
+  if (!r.measured)
+    return r.skipped.empty() || r.skipped == "no merge in stage1" || r.skipped == "no merge ends stage1"
+               ? ""
+               : "quant ranges: " + r.skipped + "\n";
+  std::string s = fmt::format("quant ranges: {} merge input(s){} measured on {}: {} merge(s) join parts differing more than {:g}x",
+                              r.tensors, r.scope == "cut" ? " at stage1's end" : "", r.description, r.merges.size(), r.ratio);
   if (!r.moved.empty()) {
     s += "; kept off stage1's end (moved to the host):";
     for (const auto& m : r.moved) s += " " + m;

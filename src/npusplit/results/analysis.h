@@ -39,8 +39,14 @@ struct Timings {
 };
 
 // The quantization-aware cut: how check/split measure the parts of every merge on the NPU side.
+// Which merges the probe measures: every one in stage1 (check, split --calib: warnings for those
+// left inside), or only those ending the cut (split: what decides the cut, without running the
+// whole backbone when no merge ends it).
+enum class RangeScope { stage1, cut };
+
 struct RangeProbeOptions {
   bool enabled = true;
+  RangeScope scope = RangeScope::stage1;
   std::vector<std::string> images;   // split --calib: ranges from these (else one seeded synthetic image)
   uint32_t seed = 0;
   int64_t max_frames = 8;            // of the images: a bound on check's cost
