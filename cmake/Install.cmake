@@ -6,6 +6,7 @@
 #   lib/npusplit/onnx/                    the static onnx build from .cache (its own prefix, so
 #                                         it never shadows a system onnx in include/)
 #   lib/cmake/npusplit/                   find_package(npusplit) -> npusplit::npusplit
+#   lib/npusplit/libnpusplit_media_codecs.so  OpenCV codecs + video, loaded on first use
 #   share/npusplit/rules/*.yaml           the rule files (the binary also embeds them)
 # Nothing installed points into the source or build tree, so the prefix can be moved or copied.
 # Components: cli, dev, runtime (ONNX Runtime), python (the module, see python/CMakeLists.txt).
@@ -49,6 +50,8 @@ endif()
 file(RELATIVE_PATH _bin_to_lib ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR} ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR})
 set_target_properties(npusplit PROPERTIES INSTALL_RPATH "$ORIGIN/${_bin_to_lib}")
 install(TARGETS npusplit RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cli)
+# The image/video plugin (io/media_codecs.h): found as bin/../lib/npusplit, or by its install path.
+install(TARGETS npusplit_media_codecs LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/npusplit COMPONENT cli)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/rules/ DESTINATION ${CMAKE_INSTALL_DATADIR}/npusplit/rules
         COMPONENT cli FILES_MATCHING PATTERN "*.yaml")
 if(EXISTS ${PROJECT_SOURCE_DIR}/platforms)

@@ -139,7 +139,9 @@ TEST(QuantCut, MixedMergeInsideStage1IsFlaggedNotRejected) {
   EXPECT_NE(f->source.find("hailo_quant.yaml"), std::string::npos);
   // A warning: the node stays supported, check's exit code does not change, the Conv stays on the NPU.
   for (const auto& v : a.verdicts)
-    if (v.name == "merge") EXPECT_TRUE(v.supported);
+    if (v.name == "merge") {
+      EXPECT_TRUE(v.supported);
+    }
   EXPECT_EQ(check_exit_code(a), 0);
   EXPECT_TRUE(a.ranges.moved.empty());
   EXPECT_EQ(a.partition.stage1_nodes, 4);

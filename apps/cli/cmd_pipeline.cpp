@@ -15,6 +15,7 @@
 #include "npusplit/media/bench.h"
 #include "npusplit/media/run.h"
 #include "npusplit/report/bench_report.h"
+#include "npusplit/report/run_report.h"
 #include "npusplit/pipeline/host_compare.h"
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/format.h"
@@ -90,27 +91,15 @@ void add_run(CLI::App& app, int& exit_code) {
     ro.model_label = b.what;
     const DetrLayout layout = detr_layout(p.outputs());
     const auto media = expand_inputs(inputs);
-    if (!as_json) {
-      const Feeder feed(p);
-      std::cout << fmt::format("run {} ({}; input {}x{}, {} layout)\n", b.what, stage_names(p), feed.width(),
-                               feed.height(), layout_name(layout))
-                << std::flush;
-    }
+    const Feeder feed(p);
+    const RunHeader header{b.what, stage_names(p), layout_name(layout), feed.width(), feed.height()};
+    if (!as_json) std::cout << run_header_text(header) << std::flush;
     const auto report = run_media(p, media, ro, [&](const InputReport& r) {
       if (!r.error.empty()) std::cerr << "npusplit: error: " << r.error << " (skipped)\n";
       if (!as_json) std::cout << input_report_text(r, p.is_split(), ro.decode.threshold) << std::flush;
     });
     if (as_json) {
-      nlohmann::json summary = {{"schema", "npusplit.run/1"},
-                                {"model", b.what},
-                                {"backend", stage_names(p)},
-                                {"layout", layout_name(layout)},
-                                {"threshold", ro.decode.threshold},
-                                {"interrupted", report.interrupted},
-                                {"failed", report.failed()},
-                                {"inputs", nlohmann::json::array()}};
-      for (const auto& r : report.inputs) summary["inputs"].push_back(input_report_json(r));
-      std::cout << dump_json(summary);
+      std::cout << dump_json(run_json(header, ro.decode.threshold, report));
     } else {
       std::cout << run_summary_text(report);
     }

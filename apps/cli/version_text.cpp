@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <onnx/common/version.h>
 
+#include "npusplit/io/media_codecs.h"
 #include "npusplit/rules/embedded_rules.h"
 #include "npusplit/rules/rule_set.h"
 #include "npusplit/ort/ort_util.h"
@@ -22,6 +23,8 @@ std::string version_text() {
     s += fmt::format("  rules/{}: target {}, DFC {} (default {})\n", name, rs.target, versions.empty() ? "-" : versions,
                      rs.dfc.empty() ? "-" : rs.dfc);
   }
+  const std::string plugin = media_codecs_location();
+  s += fmt::format("  image/video plugin: {}\n", plugin.empty() ? "not found (run, calib and --calib cannot read pictures)" : plugin);
   if (!s.empty() && s.back() == '\n') s.pop_back();  // CLI11 adds the final newline
   return s;
 }

@@ -37,7 +37,10 @@ ls "$prefix/share/npusplit/rules/"*.yaml >/dev/null || fail "no rules installed 
 ort_version=$(basename "$(realpath "$prefix/lib/libonnxruntime.so.1")"); ort_version=${ort_version#libonnxruntime.so.}
 grep -qx "  onnxruntime $ort_version" "$tmp/version.txt" ||
   fail "installed CLI --version does not name the bundled ONNX Runtime $ort_version: $(cat "$tmp/version.txt")"
-echo "installed CLI: RUNPATH $runpath, ONNX Runtime ${ort#"$tmp"/}"
+plugin_line="  image/video plugin: $(realpath "$prefix/lib/npusplit/libnpusplit_media_codecs.so")"
+grep -qxF "$plugin_line" "$tmp/version.txt" ||
+  fail "the installed CLI does not find its image/video plugin in lib/npusplit: $(grep plugin "$tmp/version.txt")"
+echo "installed CLI: RUNPATH $runpath, ONNX Runtime ${ort#"$tmp"/}, plugin ${plugin_line##*: }"
 
 # 2. a consumer project
 launcher=()

@@ -312,20 +312,28 @@ SplitResult split_model(const SplitOptions& o) {
   // belong to its manifest.
   r.preprocess = detect_preprocess(r.stages.stage1, o.preprocess);
   OutputSet files;
-  r.stage1_sha256 = files.add_model(r.stage1_path, r.stages.stage1);
-  r.stage2_sha256 = files.add_model(r.stage2_path, r.stages.stage2);
-  if (o.fused_host) r.stage2_fused_sha256 = files.add_model(r.stage2_fused_path, fused_stage2);
+  std::vector<std::pair<fs::path, const onnx::ModelProto*>> models = {{r.stage1_path, &r.stages.stage1},
+                                                                       {r.stage2_path, &r.stages.stage2}};
+  if (o.fused_host) models.emplace_back(r.stage2_fused_path, &fused_stage2);
+  const std::vector<std::string> hashes = files.add_models(models);
+  r.stage1_sha256 = hashes[0];
+  r.stage2_sha256 = hashes[1];
+  if (o.fused_host) r.stage2_fused_sha256 = hashes[2];
   if (!o.calib_images.empty()) {
-    CalibBundleInputs ci{r.stages.stage1, r.stages.stage2, r.preprocess};
-    for (const auto& [orig, name] : r.stages.renamed) ci.original_of[name] = orig;
-    ci.dir = o.out_dir;
-    ci.stem = stem;
-    ci.stage1_file = r.stage1_path.filename().string();
-    ci.stage2_file = r.stage2_path.filename().string();
-    ci.hw_arch = a.rules.hw_arch;
-    ci.manifest = r.manifest_path;
-    ci.images = o.calib_images;
-    ci.count = o.calib_count;
+    std::map<std::string, std::string> original_of;
+    for (const auto& [orig, name] : r.stages.renamed) original_of[name] = orig;
+    const CalibBundleInputs ci{.stage1 = r.stages.stage1,
+                               .stage2 = r.stages.stage2,
+                               .preprocess = r.preprocess,
+                               .original_of = std::move(original_of),
+                               .dir = o.out_dir,
+                               .stem = stem,
+                               .stage1_file = r.stage1_path.filename().string(),
+                               .stage2_file = r.stage2_path.filename().string(),
+                               .hw_arch = a.rules.hw_arch,
+                               .manifest = r.manifest_path,
+                               .images = o.calib_images,
+                               .count = o.calib_count};
     r.calib = add_calib_bundle(ci, files);
   }
   r.manifest = split_manifest(r, o);

@@ -141,8 +141,8 @@ DfcBundle make_dfc_bundle(const BundleInputs& in) {
   const std::string net = in.stem + "_stage1";
   const std::string har = net + ".har", qhar = net + "_quantized.har";
   std::string start_args, end_args;
-  for (const auto& s : start) start_args += " " + shell_quote(s);
-  for (const auto& e : end) end_args += " " + shell_quote(e);
+  for (const auto& s : start) start_args.append(" ").append(shell_quote(s));
+  for (const auto& e : end) end_args.append(" ").append(shell_quote(e));
   b.commands = {
       fmt::format("hailo parser onnx {} --hw-arch {} --start-node-names{} --end-node-names{} --har-path {}",
                   shell_quote(in.stage1_file), in.hw_arch, start_args, end_args, har),

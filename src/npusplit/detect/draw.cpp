@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <opencv2/imgcodecs.hpp>
+#include "npusplit/io/media_codecs.h"
 #include <opencv2/imgproc.hpp>
 
 #include "npusplit/error.h"
@@ -87,7 +87,7 @@ void write_image(const std::filesystem::path& path, const cv::Mat& img) {
   bool ok = false;
   try {
     std::string ext = path.extension().string();
-    ok = cv::imencode(ext.empty() ? ".png" : ext, img, buf);
+    ok = media_codecs().encode_image(ext.empty() ? ".png" : ext, img, buf);
   } catch (const cv::Exception& e) {
     fail("{}: cannot encode the image: {}", path.string(), e.msg);
   }

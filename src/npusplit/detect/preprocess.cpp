@@ -4,7 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
-#include <opencv2/imgcodecs.hpp>
+#include "npusplit/io/media_codecs.h"
 #include <opencv2/imgproc.hpp>
 
 #include <spdlog/spdlog.h>
@@ -27,7 +27,7 @@ cv::Mat read_image(const std::string& path) {
     // sRGB profile"), never a stray line on stderr.
     StderrCapture capture;
     try {
-      img = cv::imread(path, cv::IMREAD_COLOR);
+      img = media_codecs().read_image(path);
     } catch (const cv::Exception&) {
     }
     library_text = capture.finish();

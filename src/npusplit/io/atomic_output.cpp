@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "npusplit/base/fd_io.h"
 #include "npusplit/base/sha256.h"
@@ -158,6 +159,31 @@ std::string OutputSet::add_model(const fs::path& path, const onnx::ModelProto& m
     return m.SerializeToZeroCopyStream(&out) && out.Flush();
   });
   return h.hex();
+}
+
+std::vector<std::string> OutputSet::add_models(const std::vector<std::pair<fs::path, const onnx::ModelProto*>>& models) {
+  std::vector<std::string> hashes(models.size());
+  std::vector<OutputSet> own(models.size());  // one set per thread: nothing shared while writing
+  std::vector<std::exception_ptr> errors(models.size());
+  const auto write_one = [&](size_t i) {
+    try {
+      hashes[i] = own[i].add_model(models[i].first, *models[i].second);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < models.size(); ++i) threads.emplace_back(write_one, i);
+  if (!models.empty()) write_one(0);
+  for (auto& t : threads) t.join();
+  // Into this set in the order given (removed with it if one of them failed).
+  for (auto& set : own) {
+    pending_.insert(pending_.end(), set.pending_.begin(), set.pending_.end());
+    set.pending_.clear();
+  }
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return hashes;
 }
 
 fs::path OutputSet::pending_path(const fs::path& path) const {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace npusplit {
@@ -26,6 +27,10 @@ class OutputSet {
   // Both return the SHA-256 of what was written (hex), computed while writing.
   std::string add_bytes(const std::filesystem::path& path, const std::string& bytes);
   std::string add_model(const std::filesystem::path& path, const onnx::ModelProto& m);
+  // Several models at once, each serialized, hashed and written by its own thread (the weights of
+  // a split are most of its time, and they go to two files); the hashes in the order given.
+  std::vector<std::string> add_models(
+      const std::vector<std::pair<std::filesystem::path, const onnx::ModelProto*>>& models);
   // WRITE gets a file descriptor and returns false on failure.
   void add(const std::filesystem::path& path, const std::function<bool(int fd)>& write);
 

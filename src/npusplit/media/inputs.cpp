@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <opencv2/imgcodecs.hpp>
+#include "npusplit/io/media_codecs.h"
 
 #include "npusplit/detect/preprocess.h"
 #include "npusplit/error.h"
@@ -41,7 +41,7 @@ MediaInput file_input(const std::string& spec, const fs::path& p) {
   } else {
     bool image = false;
     try {
-      image = cv::haveImageReader(p.string());
+      image = media_codecs().have_image_reader(p.string());
     } catch (const cv::Exception&) {
     }
     in.kind = image ? MediaKind::image : MediaKind::video;
@@ -125,17 +125,17 @@ FrameSource::FrameSource(const MediaInput& in) : kind_(in.kind), label_(in.spec)
     return;
   }
   try {
-    if (kind_ == MediaKind::camera) cap_.open(in.camera_index);
-    else cap_.open(in.path.string());
+    cap_ = kind_ == MediaKind::camera ? media_codecs().open_camera(in.camera_index)
+                                      : media_codecs().open_video(in.path.string());
   } catch (const cv::Exception&) {
   }
-  if (!cap_.isOpened())
+  if (!cap_ || !cap_->is_open())
     fail("{}: {}", in.spec, kind_ == MediaKind::camera ? "cannot open the camera" : "not a readable image or video");
-  fps_ = cap_.get(cv::CAP_PROP_FPS);
+  fps_ = cap_->get(VideoProp::fps);
   if (!(fps_ > 0 && fps_ < 1000)) fps_ = kind_ == MediaKind::camera ? 30 : 25;
-  const double n = cap_.get(cv::CAP_PROP_FRAME_COUNT);
+  const double n = cap_->get(VideoProp::frame_count);
   frame_count_ = kind_ == MediaKind::video && n > 0 && n < 1e9 ? int64_t(n) : 0;
-  size_ = {int(cap_.get(cv::CAP_PROP_FRAME_WIDTH)), int(cap_.get(cv::CAP_PROP_FRAME_HEIGHT))};
+  size_ = {int(cap_->get(VideoProp::width)), int(cap_->get(VideoProp::height))};
 }
 
 bool FrameSource::next(cv::Mat& bgr) {
@@ -146,7 +146,7 @@ bool FrameSource::next(cv::Mat& bgr) {
   }
   bool ok = false;
   try {
-    ok = cap_.read(bgr);
+    ok = cap_->read(bgr);
   } catch (const cv::Exception&) {
     ok = false;
   }

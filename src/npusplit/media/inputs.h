@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <opencv2/core.hpp>
-#include <opencv2/videoio.hpp>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "npusplit/io/media_codecs.h"
 
 namespace npusplit {
 
@@ -44,7 +46,7 @@ class FrameSource {
   MediaKind kind_;
   std::string label_;
   cv::Mat image_;
-  cv::VideoCapture cap_;
+  std::unique_ptr<VideoReader> cap_;  // videos and cameras (the media plugin)
   int64_t read_ = 0, frame_count_ = 0;
   double fps_ = 0;
   cv::Size size_;

@@ -46,15 +46,15 @@ AnnotatedVideo::AnnotatedVideo(const fs::path& stem_path, const fs::path& source
 AnnotatedVideo::~AnnotatedVideo() { close(); }
 
 void AnnotatedVideo::write(const cv::Mat& bgr) {
-  if (!writer_.isOpened()) {
+  if (!writer_ || !writer_->is_open()) {
     std::error_code ec;
     if (stem_.has_parent_path()) fs::create_directories(stem_.parent_path(), ec);
     for (const auto& f : formats_for(source_)) {
       fs::path p = stem_;
       p += f.extension;
       try {
-        const char* c = f.fourcc;
-        if (writer_.open(p.string(), cv::VideoWriter::fourcc(c[0], c[1], c[2], c[3]), fps_, bgr.size())) {
+        writer_ = media_codecs().open_writer(p.string(), f.fourcc, fps_, bgr.size());
+        if (writer_->is_open()) {
           path_ = p;
           codec_ = f.fourcc;
           break;
@@ -63,13 +63,13 @@ void AnnotatedVideo::write(const cv::Mat& bgr) {
       }
       fs::remove(p, ec);
     }
-    if (!writer_.isOpened()) fail("{}: this OpenCV build cannot write a video (use --frames-as-png)", stem_.string());
+    if (!writer_ || !writer_->is_open()) fail("{}: this OpenCV build cannot write a video (use --frames-as-png)", stem_.string());
   }
-  writer_.write(bgr);
+  writer_->write(bgr);
 }
 
 void AnnotatedVideo::close() {
-  if (writer_.isOpened()) writer_.release();
+  if (writer_ && writer_->is_open()) writer_->release();
 }
 
 // ------------------------------------------------------------------------------------------

@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <opencv2/core.hpp>
-#include <opencv2/videoio.hpp>
+
+#include <memory>
+
+#include "npusplit/io/media_codecs.h"
 #include <string>
 
 namespace npusplit {
@@ -29,7 +32,7 @@ class AnnotatedVideo {
   std::filesystem::path stem_, source_, path_;
   double fps_;
   std::string codec_;
-  cv::VideoWriter writer_;
+  std::unique_ptr<VideoWriter> writer_;  // the media plugin's
 };
 
 class DetectionsWriter {

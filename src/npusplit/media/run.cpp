@@ -9,6 +9,7 @@
 #include <set>
 
 #include "npusplit/detect/draw.h"
+#include "npusplit/io/media_codecs.h"
 #include "npusplit/error.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/base/progress.h"
@@ -22,12 +23,6 @@ namespace {
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 double mean(const std::vector<double>& v) {
   return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
-}
-std::string ms(double v) {
-  return v >= 100 ? fmt::format("{:.0f}", v) : v >= 10 ? fmt::format("{:.1f}", v) : fmt::format("{:.2f}", v);
-}
-const char* kind_name(MediaKind k) {
-  return k == MediaKind::image ? "image" : k == MediaKind::video ? "video" : "camera";
 }
 
 std::string unique_stem(std::set<std::string>& used, const std::string& stem) {
@@ -204,8 +199,8 @@ int64_t expected_frames(const std::vector<MediaInput>& inputs, const RunOptions&
     }
     int64_t n = 0;
     try {
-      cv::VideoCapture cap(in.path.string());
-      const double c = cap.isOpened() ? cap.get(cv::CAP_PROP_FRAME_COUNT) : 0;
+      const auto cap = media_codecs().open_video(in.path.string());
+      const double c = cap->is_open() ? cap->get(VideoProp::frame_count) : 0;
       n = c > 0 && c < 1e9 ? int64_t(c) : 0;
     } catch (const cv::Exception&) {
     }
@@ -252,59 +247,6 @@ RunReport run_media(TwoStagePipeline& p, const std::vector<MediaInput>& inputs, 
   }
   progress.finish();
   return report;
-}
-
-// ------------------------------------------------------------------------------------------
-// Reports
-
-std::string input_report_text(const InputReport& r, bool split, float threshold) {
-  if (!r.error.empty()) return fmt::format("{}: skipped: {}\n", r.spec, r.error);
-  const std::string stages = split ? fmt::format("stage1 {} ms, stage2 {} ms", ms(r.mean_stage1_ms), ms(r.mean_stage2_ms))
-                                   : fmt::format("model {} ms", ms(r.mean_stage1_ms));
-  std::string out;
-  if (r.kind == MediaKind::image)
-    out = fmt::format("{}: {} detection(s) >= {}; preprocess {} ms, {}, postprocess {} ms -> {}\n", r.spec,
-                      r.detections, threshold, ms(r.mean_preprocess_ms), stages, ms(r.mean_post_ms),
-                      r.annotated_path.string());
-  else
-    out = fmt::format("{}: {} frame(s), {} detection(s) >= {}; per frame (mean) preprocess {} ms, {}, postprocess {} ms "
-                      "-> {}{}\n",
-                      r.spec, r.frames, r.detections, threshold, ms(r.mean_preprocess_ms), stages, ms(r.mean_post_ms),
-                      r.annotated_path.string(), r.codec.empty() ? "" : " (" + r.codec + ")");
-  out += fmt::format("  detections: {}\n", r.detections_path.string());
-  if (r.interrupted)
-    out += fmt::format("  interrupted (Ctrl-C) after frame {}: everything up to it is written\n", r.frames);
-  return out;
-}
-
-std::string run_summary_text(const RunReport& r) {
-  std::string out;
-  if (r.interrupted)
-    out += fmt::format("run: interrupted by Ctrl-C; {} input(s) not started\n", r.not_started);
-  if (r.failed() > 0)
-    out += fmt::format("run: {} of {} input(s) failed (listed above as skipped)\n", r.failed(), r.inputs.size());
-  return out;
-}
-
-nlohmann::json input_report_json(const InputReport& r) {
-  nlohmann::json j = {{"input", r.spec}, {"kind", kind_name(r.kind)}};
-  if (!r.error.empty()) {
-    j["error"] = r.error;
-    return j;
-  }
-  j["frames"] = r.frames;
-  j["detections"] = r.detections;
-  j["json"] = r.detections_path.string();
-  j["annotated"] = r.annotated_path.string();
-  if (r.kind == MediaKind::image) j["last_png"] = r.annotated_path.string();
-  if (!r.codec.empty()) j["codec"] = r.codec;
-  j["interrupted"] = r.interrupted;
-  j["mean_ms"] = {{"preprocess", r.mean_preprocess_ms},
-                  {"stage1", r.mean_stage1_ms},
-                  {"stage2", r.mean_stage2_ms},
-                  {"pipeline", r.mean_pipeline_ms},
-                  {"decode_draw_write", r.mean_post_ms}};
-  return j;
 }
 
 }  // namespace npusplit

@@ -68,8 +68,5 @@ struct RunReport {
 RunReport run_media(TwoStagePipeline& p, const std::vector<MediaInput>& inputs, const RunOptions& o,
                     const std::function<void(const InputReport&)>& on_input = {});
 
-std::string input_report_text(const InputReport& r, bool split, float threshold);
-std::string run_summary_text(const RunReport& r);
-nlohmann::json input_report_json(const InputReport& r);
 
 }  // namespace npusplit

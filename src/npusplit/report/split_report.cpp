@@ -21,6 +21,15 @@ namespace npusplit {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+static json hef_input_json(const HefInputRecord& r) {
+  return {{"format", hef_input_name(r.format)},
+          {"layout", "NHWC"},
+          {"mean", r.norm.mean},
+          {"std", r.norm.std},
+          {"note", "a HEF compiled with the bundle's .alls (normalization layer) takes uint8 0-255 pixels, NHWC; the "
+                   "chip computes (pixel - mean) / std. run/bench --hef-input float32 overrides it"}};
+}
+
 std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch, const StageModels& s) {
   auto join = [](const std::vector<std::string>& v) {
     std::string out;

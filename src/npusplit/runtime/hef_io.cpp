@@ -59,15 +59,6 @@ HefInputRecord hef_input_record(const json& manifest) {
   return r;
 }
 
-json hef_input_json(const HefInputRecord& r) {
-  return {{"format", hef_input_name(r.format)},
-          {"layout", "NHWC"},
-          {"mean", r.norm.mean},
-          {"std", r.norm.std},
-          {"note", "a HEF compiled with the bundle's .alls (normalization layer) takes uint8 0-255 pixels, NHWC; the "
-                   "chip computes (pixel - mean) / std. run/bench --hef-input float32 overrides it"}};
-}
-
 std::map<std::string, std::string> map_hef_outputs(const std::vector<CrossingEnd>& crossing,
                                                    const std::vector<HefOutputNames>& outputs, const std::string& hef) {
   std::map<std::string, std::string> node_to_tensor;

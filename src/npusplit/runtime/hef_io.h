@@ -44,7 +44,6 @@ struct HefInputRecord {
   PixelNormalization norm;
 };
 HefInputRecord hef_input_record(const nlohmann::json& manifest);
-nlohmann::json hef_input_json(const HefInputRecord& r);
 
 // One HEF output: its HailoRT name and the original ONNX names HailoRT reports for it.
 struct HefOutputNames {
