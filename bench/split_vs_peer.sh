@@ -13,7 +13,11 @@ trap 'rm -rf "$work"' EXIT
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # wall seconds, peak RSS (KiB) and CPU seconds (user + system, children included) of one
 # command: on a shared machine the CPU time is the fairer comparison, so both are printed.
+# Each command starts with no dirty pages of the one before it (sync, untimed): otherwise the
+# disk is still writing the previous command's 140 MB while the next one writes (and npusplit,
+# which fsyncs its outputs before the rename, waits for that; the peer's onnx.save does not fsync).
 timed() {
+  sync
   /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
   awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$work/t"
 }

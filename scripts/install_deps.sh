@@ -19,6 +19,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev xz-utils unzip python3-pip python3-venv python3-dev
   libgraphviz-dev   # lays out the graph of check/split --html
+  libmimalloc-dev   # the CLI's allocator (apps/CMakeLists.txt: a third off split's CPU time)
   chromium          # the HTML report's browser test (headless)
 )
 cross=

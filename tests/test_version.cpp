@@ -26,5 +26,16 @@ TEST(Version, NamesToolLibrariesAndRules) {
   EXPECT_NE(r.out.find("rules/hailo10h.yaml: target hailo10h"), std::string::npos) << r.out;
 }
 
+// The CLI's allocator: when the build found mimalloc, malloc() in the running CLI must really be
+// mimalloc's (it must come first in the symbol search order, before the C library).
+TEST(Version, NamesTheAllocatorInUse) {
+  const auto r = test::run_cli("--version", "version_allocator");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  if (NPUSPLIT_CLI_MIMALLOC)
+    EXPECT_NE(r.out.find("  allocator: mimalloc 2."), std::string::npos) << r.out;
+  else
+    EXPECT_NE(r.out.find("  allocator: the C library's malloc\n"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace npusplit

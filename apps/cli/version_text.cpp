@@ -12,7 +12,31 @@
 #include "npusplit/ort/ort_util.h"
 #include "npusplit/version.h"
 
+#ifdef NPUSPLIT_HAVE_MIMALLOC
+#include <mimalloc.h>
+
+#include <cstdlib>
+#endif
+
 namespace npusplit::cli {
+
+namespace {
+// Which allocator malloc() really is: linked is not enough (a library earlier in the search
+// order, or an LD_PRELOAD, would win), so a block from malloc is asked whether it is mimalloc's.
+std::string allocator_text() {
+#ifdef NPUSPLIT_HAVE_MIMALLOC
+  void* p = std::malloc(64);
+  const bool ours = mi_is_in_heap_region(p);
+  std::free(p);
+  const int v = mi_version();
+  if (ours) return fmt::format("mimalloc {}.{}.{}", v / 100, (v / 10) % 10, v % 10);
+  return fmt::format("another malloc (mimalloc {}.{}.{} is linked but not in use: LD_PRELOAD?)", v / 100, (v / 10) % 10,
+                     v % 10);
+#else
+  return "the C library's malloc";
+#endif
+}
+}  // namespace
 
 std::string version_text() {
   std::string s = fmt::format("npusplit {}\n  onnxruntime {}\n  onnx {}\n", kVersion, ort_version(), ONNX_VERSION_STRING);
@@ -25,6 +49,7 @@ std::string version_text() {
   }
   const std::string plugin = media_codecs_location();
   s += fmt::format("  image/video plugin: {}\n", plugin.empty() ? "not found (run, calib and --calib cannot read pictures)" : plugin);
+  s += fmt::format("  allocator: {}\n", allocator_text());
   if (!s.empty() && s.back() == '\n') s.pop_back();  // CLI11 adds the final newline
   return s;
 }

@@ -12,6 +12,10 @@ namespace npusplit {
 void collect_outer_refs(const onnx::GraphProto& sg, std::unordered_set<std::string>& refs);
 
 Graph::Graph(const onnx::GraphProto& g) : g_(&g) {
+  inits_.reserve(static_cast<size_t>(g.initializer_size()));
+  producer_.reserve(static_cast<size_t>(g.node_size()) * 3 / 2);
+  consumers_.reserve(static_cast<size_t>(g.node_size() + g.initializer_size()) * 3 / 2);
+  by_name_.reserve(static_cast<size_t>(g.node_size()));
   for (const auto& t : g.initializer()) inits_[t.name()] = &t;
   for (const auto& i : g.input()) {
     inputs_.insert(i.name());
@@ -40,14 +44,15 @@ Graph::Graph(const onnx::GraphProto& g) : g_(&g) {
     }
   // Kahn's algorithm; exports are usually sorted already, but edited graphs may not be.
   std::vector<int> pending(g.node_size(), 0);
+  auto add_edge = [&](const std::string& in, int i) {
+    if (in.empty()) return;
+    consumers_[in].push_back(i);
+    if (producer_.count(in)) ++pending[i];
+  };
   for (int i = 0; i < g.node_size(); ++i) {
-    std::vector<std::string> ins(g.node(i).input().begin(), g.node(i).input().end());
-    if (auto it = implicit_.find(i); it != implicit_.end()) ins.insert(ins.end(), it->second.begin(), it->second.end());
-    for (const auto& in : ins) {
-      if (in.empty()) continue;
-      consumers_[in].push_back(i);
-      if (producer_.count(in)) ++pending[i];
-    }
+    for (const auto& in : g.node(i).input()) add_edge(in, i);
+    if (auto it = implicit_.find(i); it != implicit_.end())
+      for (const auto& in : it->second) add_edge(in, i);
   }
   std::deque<int> ready;
   for (int i = 0; i < g.node_size(); ++i)
@@ -133,13 +138,10 @@ std::vector<std::string> bypass_nodes(onnx::GraphProto& g, const std::function<b
     names.push_back(n.name());
   }
   if (drop.empty()) return names;
-  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-  for (int i = 0; i < g.node_size(); ++i)
-    if (!drop.count(i)) kept.Add(std::move(*g.mutable_node(i)));
-  for (auto& n : kept)
+  keep_elements(*g.mutable_node(), [&](int i) { return !drop.count(i); });
+  for (auto& n : *g.mutable_node())
     for (auto& x : *n.mutable_input())
       for (auto it = alias.find(x); it != alias.end(); it = alias.find(x)) x = it->second;
-  g.mutable_node()->Swap(&kept);
   return names;
 }
 

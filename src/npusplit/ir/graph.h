@@ -53,6 +53,21 @@ class Graph {
   std::unordered_map<int, std::vector<std::string>> implicit_;
 };
 
+// Keeps the elements of FIELD whose index KEEP accepts, in their order, in place (pointer
+// swaps, no copy or allocation); returns how many were removed.
+template <typename T, typename Keep>
+int keep_elements(google::protobuf::RepeatedPtrField<T>& field, Keep&& keep) {
+  const int n = field.size();
+  int w = 0;
+  for (int i = 0; i < n; ++i)
+    if (keep(i)) {
+      if (w != i) field.SwapElements(w, i);
+      ++w;
+    }
+  if (w < n) field.DeleteSubrange(w, n - w);
+  return n - w;
+}
+
 // Removes the nodes PRED selects -- each must pass its first input through unchanged
 // (Identity, a same-type Cast) -- and points their readers at that input. A node whose output
 // is a graph output or is read by an If/Loop body is kept. Returns the removed nodes' names.

@@ -733,6 +733,7 @@ FoldOutcome fold_static(onnx::ModelProto& m, const ShapeMap* known) {
   for (const auto& n : m.graph().node()) before.push_back(n.name());
   ShapeMap shapes;
   bool shapes_current = false;
+  bool partial = false;  // the last refresh left some shape less than static
   if (known) shapes = *known, shapes_current = true;
   for (int r = 0; r < 64; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -743,23 +744,33 @@ FoldOutcome fold_static(onnx::ModelProto& m, const ShapeMap* known) {
       spdlog::debug("fold round {}: {} Identity node(s) aliased", r, aliased);
       continue;
     }
-    if (!shapes_current) shapes = infer_shapes(m);
+    if (!shapes_current) shapes = infer_shapes(m), ++out.stats.full_inferences;
     check_kernel_preconditions(m, shapes);  // folding runs ONNX Runtime on these nodes
     const GraphFingerprint before_sweep = fingerprint(m.graph());
     const RoundResult rr = sweep(m, shapes);
     ++out.stats.rounds;
     if (rr.folded == 0) {
-      spdlog::debug("fold round {}: 0 node(s) in {:.0f} ms", r,
-                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      break;
+      spdlog::debug("fold round {}: 0 node(s) in {:.0f} ms{}", r,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                    partial ? "; some shapes are partial: one full inference, then another round" : "");
+      if (!partial) break;
+      // The full inference's data propagation may know what node by node could not: it decides
+      // before folding stops (never fewer folds than with a full inference every round).
+      partial = false;
+      shapes_current = false;
+      continue;
     }
-    // What the new constants fix, node by node (tract's "patch, then re-derive"); the full
-    // (isolated) inference only when some node cannot be inferred that way.
-    shapes_current = refresh_shapes(m, before_sweep, shapes);
+    // What the new constants fix, node by node (tract's "patch, then re-derive"); a shape left
+    // partial waits for the next round (its inputs may fold there); the full (isolated)
+    // inference only when some node cannot be inferred this way, or folding would stop.
+    partial = false;
+    shapes_current = refresh_shapes(m, before_sweep, shapes, &partial);
     spdlog::debug("fold round {}: {} node(s) ({} evaluated directly, {} by ONNX Runtime) in {:.0f} ms, shapes {}", r,
                   rr.folded, rr.direct, rr.by_ort,
                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
-                  shapes_current ? "refreshed node by node" : "left to the full inference");
+                  !shapes_current ? "left to the full inference"
+                  : partial       ? "refreshed node by node, some partial"
+                                  : "refreshed node by node");
     out.stats.folded_nodes += rr.folded;
     out.stats.evaluated_directly += rr.direct;
     out.stats.evaluated_by_ort += rr.by_ort;
@@ -768,6 +779,7 @@ FoldOutcome fold_static(onnx::ModelProto& m, const ShapeMap* known) {
   remove_dead_code(*m.mutable_graph());
   if (!shapes_current) {
     shapes = infer_shapes(m);
+    ++out.stats.full_inferences;
   } else {
     // Refreshed shapes still hold the tensors folding or dead-code removal took away.
     std::unordered_set<std::string> live;

@@ -116,7 +116,7 @@ GraphFingerprint fingerprint(const onnx::GraphProto& g) {
   return f;
 }
 
-bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes) {
+bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes, bool* partial) {
   const auto& g = m.graph();
   const int64_t opset = default_opset(m);
   std::unordered_set<std::string> changed;  // tensors whose facts differ from SHAPES' old ones
@@ -178,8 +178,15 @@ bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, S
       // Less than a full static shape: the full inference (with its data propagation) may know
       // more, so it decides.
       if (!outs[k].dtype || !outs[k].is_static()) {
-        spdlog::debug("refresh shapes: {} ({}) output '{}' is not fully static node by node", n.name(), n.op_type(), o);
-        return false;
+        if (!partial || !outs[k].dtype) {
+          spdlog::debug("refresh shapes: {} ({}) output '{}' is not fully static node by node", n.name(), n.op_type(), o);
+          return false;
+        }
+        // Kept as far as it is known; the caller decides when the full inference runs.
+        if (!*partial)
+          spdlog::debug("refresh shapes: {} ({}) output '{}' (and what reads it) partial for now", n.name(),
+                        n.op_type(), o);
+        *partial = true;
       }
       auto it = shapes.find(o);
       if (it == shapes.end() || !same_info(it->second, outs[k])) {

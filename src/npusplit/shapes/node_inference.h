@@ -48,6 +48,10 @@ GraphFingerprint fingerprint(const onnx::GraphProto& g);
 // "patch, then re-derive the facts of what changed"). Returns false, leaving SHAPES partly
 // updated, when a node that needs it cannot be inferred here: the caller then runs the full
 // (isolated) inference.
-bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes);
+// With PARTIAL, a node whose output comes out less than static (a Reshape whose shape input is
+// folded only in a later round) keeps what is known of it, sets *PARTIAL and the refresh goes on:
+// folding then tries another round before it pays for a full inference.
+bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes,
+                    bool* partial = nullptr);
 
 }  // namespace npusplit

@@ -167,25 +167,14 @@ int remove_dead_code(onnx::GraphProto& g) {
     for (const auto& in : n.input()) live.insert(in);
     for (const auto& in : idx.implicit_inputs(*it)) live.insert(in);
   }
-  int removed = 0;
-  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-  for (int i = 0; i < g.node_size(); ++i) {
-    if (keep[i]) kept.Add(std::move(*g.mutable_node(i)));
-    else ++removed;
-  }
-  g.mutable_node()->Swap(&kept);
-  google::protobuf::RepeatedPtrField<onnx::TensorProto> inits;
+  const int removed = keep_elements(*g.mutable_node(), [&](int i) { return keep[i] != 0; });
   std::unordered_set<std::string> dropped;
-  for (auto& t : *g.mutable_initializer()) {
-    if (live.count(t.name())) inits.Add(std::move(t));
-    else dropped.insert(t.name());
-  }
-  g.mutable_initializer()->Swap(&inits);
+  for (const auto& t : g.initializer())
+    if (!live.count(t.name())) dropped.insert(t.name());
+  if (dropped.empty()) return removed;
+  keep_elements(*g.mutable_initializer(), [&](int i) { return !dropped.count(g.initializer(i).name()); });
   // Old-IR models list initializers as graph inputs too: drop those of removed initializers.
-  google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> ins;
-  for (auto& i : *g.mutable_input())
-    if (!dropped.count(i.name())) ins.Add(std::move(i));
-  g.mutable_input()->Swap(&ins);
+  keep_elements(*g.mutable_input(), [&](int i) { return !dropped.count(g.input(i).name()); });
   return removed;
 }
 
