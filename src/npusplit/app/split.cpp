@@ -316,6 +316,7 @@ SplitResult split_model(const SplitOptions& o) {
                                                                        {r.stage2_path, &r.stages.stage2}};
   if (o.fused_host) models.emplace_back(r.stage2_fused_path, &fused_stage2);
   const std::vector<std::string> hashes = files.add_models(models);
+  spdlog::debug("split: stages written and synced");
   r.stage1_sha256 = hashes[0];
   r.stage2_sha256 = hashes[1];
   if (o.fused_host) r.stage2_fused_sha256 = hashes[2];
@@ -339,6 +340,7 @@ SplitResult split_model(const SplitOptions& o) {
   r.manifest = split_manifest(r, o);
   files.add_bytes(r.manifest_path, dump_json(r.manifest));
   files.commit();
+  spdlog::debug("split: committed");
   return r;
 }
 

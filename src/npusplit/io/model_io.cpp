@@ -152,7 +152,7 @@ onnx::ModelProto load_model(const fs::path& path) {
   // Parsed straight from the file: no second in-memory copy of a large model.
   onnx::ModelProto m;
   {
-    google::protobuf::io::FileInputStream raw(fd);
+    google::protobuf::io::FileInputStream raw(fd, 1 << 20);  // 1 MiB reads (the default is 8 KiB)
     raw.SetCloseOnDelete(true);
     google::protobuf::io::CodedInputStream coded(&raw);
     coded.SetTotalBytesLimit(INT32_MAX);
