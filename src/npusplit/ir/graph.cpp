@@ -29,7 +29,7 @@ Graph::Graph(const onnx::GraphProto& g) : g_(&g) {
     const auto& n = g.node(i);
     if (!n.name().empty()) by_name_.emplace(n.name(), i);
     for (const auto& o : n.output())
-      if (!o.empty()) producer_[o] = i;
+      if (!o.empty()) producer_[o] = i;  // the last writer wins, as before
   }
   for (int i = 0; i < g.node_size(); ++i)
     for (const auto& a : g.node(i).attribute()) {
@@ -100,23 +100,23 @@ void collect_outer_refs(const onnx::GraphProto& sg, std::unordered_set<std::stri
 }
 
 int Graph::producer(const std::string& tensor) const {
-  auto it = producer_.find(tensor);
+  auto it = producer_.find(std::string_view(tensor));
   return it == producer_.end() ? -1 : it->second;
 }
 
 const std::vector<int>& Graph::consumers(const std::string& tensor) const {
   static const std::vector<int> none;
-  auto it = consumers_.find(tensor);
+  auto it = consumers_.find(std::string_view(tensor));
   return it == consumers_.end() ? none : it->second;
 }
 
 const onnx::TensorProto* Graph::initializer(const std::string& name) const {
-  auto it = inits_.find(name);
+  auto it = inits_.find(std::string_view(name));
   return it == inits_.end() ? nullptr : it->second;
 }
 
 int Graph::find_node(const std::string& name) const {
-  auto it = by_name_.find(name);
+  auto it = by_name_.find(std::string_view(name));
   return it == by_name_.end() ? -1 : it->second;
 }
 

@@ -1,12 +1,15 @@
 #pragma once
 // A read-only index over an onnx::GraphProto: who produces and who consumes each tensor,
 // which tensors are constants, and a topological order. Passes edit the proto, then
-// rebuild the index (cheap: linear in the node count).
+// rebuild the index (cheap: linear in the node count). Its maps are keyed by views of the
+// proto's own name strings (no copy of every name, 20-odd indexes per split): the proto must not
+// change while an index over it is in use, and an index is moved, never copied.
 #include <onnx/onnx_pb.h>
 
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -18,6 +21,10 @@ namespace npusplit {
 class Graph {
  public:
   explicit Graph(const onnx::GraphProto& g);
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+  Graph(Graph&&) = default;
+  Graph& operator=(Graph&&) = default;
 
   const onnx::GraphProto& proto() const { return *g_; }
   int node_count() const { return g_->node_size(); }
@@ -28,8 +35,8 @@ class Graph {
   const std::vector<int>& consumers(const std::string& tensor) const;
   const onnx::TensorProto* initializer(const std::string& name) const;
   bool is_constant(const std::string& tensor) const { return initializer(tensor) != nullptr; }
-  bool is_graph_input(const std::string& tensor) const { return inputs_.count(tensor) > 0; }
-  bool is_graph_output(const std::string& tensor) const { return outputs_.count(tensor) > 0; }
+  bool is_graph_input(const std::string& tensor) const { return inputs_.count(std::string_view(tensor)) > 0; }
+  bool is_graph_output(const std::string& tensor) const { return outputs_.count(std::string_view(tensor)) > 0; }
   // Graph inputs that are not initializers (the real runtime inputs), in declaration order.
   const std::vector<std::string>& runtime_inputs() const { return runtime_inputs_; }
   const std::vector<std::string>& output_names() const { return output_names_; }
@@ -43,13 +50,15 @@ class Graph {
 
  private:
   const onnx::GraphProto* g_;
-  std::unordered_map<std::string, int> producer_;
-  std::unordered_map<std::string, std::vector<int>> consumers_;
-  std::unordered_map<std::string, const onnx::TensorProto*> inits_;
-  std::unordered_set<std::string> inputs_, outputs_;
+  // Keys view the proto's strings (implicit_'s own strings for subgraph reads: its map nodes,
+  // and so those strings, stay where they are when the index is moved).
+  std::unordered_map<std::string_view, int> producer_;
+  std::unordered_map<std::string_view, std::vector<int>> consumers_;
+  std::unordered_map<std::string_view, const onnx::TensorProto*> inits_;
+  std::unordered_set<std::string_view> inputs_, outputs_;
   std::vector<std::string> runtime_inputs_, output_names_;
   std::vector<int> topo_;
-  std::unordered_map<std::string, int> by_name_;
+  std::unordered_map<std::string_view, int> by_name_;
   std::unordered_map<int, std::vector<std::string>> implicit_;
 };
 
