@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "npusplit/app/split.h"
 #include "npusplit/error.h"
@@ -49,20 +50,22 @@ FixResult fix_model(const FixOptions& o) {
                                 std::move(summary), ao);
   r.before = figures_of(a);
   progress.step(0, "rewrite passes");
-  onnx::ModelProto unfolded;  // without fold-static: the passes rewrite the model as given
+  // Without fold-static the passes rewrite the model as given: compiled once more, without
+  // folding (a second model, so a second resolve), and judged afterwards as it is.
+  std::optional<CompiledModel> unfolded;
   if (folds) {
     r.report = apply_passes(a.model, names);
   } else {
-    unfolded = o.verify ? original : std::move(original);
-    fix_input_shapes(unfolded, o.input_shapes);
-    r.report = apply_passes(unfolded, names);
+    unfolded = CompiledModel::compile(o.verify ? original : std::move(original), o.input_shapes,
+                                      o.model.string() + " (as given)", false);
+    r.report = apply_passes(*unfolded, names);
   }
   for (const auto& pr : r.report.results) r.changed |= pr.rewrites > 0;
   spdlog::debug("fix: passes done");
   r.tolerance = o.tolerance.value_or(r.report.exact ? 0.0 : 1e-4);
   if (r.changed) {
     progress.step(0, "checking and saving");
-    const onnx::ModelProto& m = folds ? a.model.proto() : unfolded;
+    const onnx::ModelProto& m = folds ? a.model.proto() : unfolded->proto();
     check_model(m, "rewritten model");
     save_model(m, o.out);
     if (o.verify) {
@@ -74,7 +77,10 @@ FixResult fix_model(const FixOptions& o) {
       judge(a, true);
       r.after = figures_of(a);
     } else {
-      r.after = figures_of(analyze_proto(std::move(unfolded), o.out.string(), ao));
+      // Judged folded, as every "after" is (fold-static on the compiled model: no new resolve).
+      ModelSummary after = summarize(m, o.out.string(), static_cast<int64_t>(m.ByteSizeLong()));
+      apply_passes(*unfolded, {"fold-static"});
+      r.after = figures_of(analyze_compiled(std::move(*unfolded), std::move(after), ao));
     }
   } else {
     r.after = r.before;

@@ -727,13 +727,30 @@ RoundResult sweep(onnx::ModelProto& m, const ShapeMap& shapes) {
 
 }  // namespace
 
+namespace {
+// PARTIAL without the tensors that are static by now or no node computes any more (folded into
+// an initializer, or dead).
+void drop_settled(const onnx::ModelProto& m, const ShapeMap& shapes, std::unordered_set<std::string>& partial) {
+  if (partial.empty()) return;
+  std::unordered_set<std::string_view> computed;
+  for (const auto& n : m.graph().node())
+    for (const auto& o : n.output()) computed.insert(o);
+  for (auto it = partial.begin(); it != partial.end();) {
+    auto s = shapes.find(*it);
+    const bool settled = !computed.count(*it) || (s != shapes.end() && s->second.dtype && s->second.is_static());
+    it = settled ? partial.erase(it) : std::next(it);
+  }
+}
+}  // namespace
+
 FoldOutcome fold_static(onnx::ModelProto& m, const ShapeMap* known) {
   FoldOutcome out;
   std::vector<std::string> before;
   for (const auto& n : m.graph().node()) before.push_back(n.name());
   ShapeMap shapes;
   bool shapes_current = false;
-  bool partial = false;  // the last refresh left some shape less than static
+  // Tensors a node-by-node refresh left less than static since the last full inference.
+  std::unordered_set<std::string> partial;
   if (known) shapes = *known, shapes_current = true;
   for (int r = 0; r < 64; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -744,32 +761,35 @@ FoldOutcome fold_static(onnx::ModelProto& m, const ShapeMap* known) {
       spdlog::debug("fold round {}: {} Identity node(s) aliased", r, aliased);
       continue;
     }
-    if (!shapes_current) shapes = infer_shapes(m), ++out.stats.full_inferences;
+    if (!shapes_current) {
+      shapes = infer_shapes(m);
+      ++out.stats.full_inferences;
+      partial.clear();
+    }
     check_kernel_preconditions(m, shapes);  // folding runs ONNX Runtime on these nodes
     const GraphFingerprint before_sweep = fingerprint(m.graph());
     const RoundResult rr = sweep(m, shapes);
     ++out.stats.rounds;
     if (rr.folded == 0) {
+      drop_settled(m, shapes, partial);
       spdlog::debug("fold round {}: 0 node(s) in {:.0f} ms{}", r,
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
-                    partial ? "; some shapes are partial: one full inference, then another round" : "");
-      if (!partial) break;
+                    partial.empty() ? "" : "; some shapes are partial: one full inference, then another round");
+      if (partial.empty()) break;
       // The full inference's data propagation may know what node by node could not: it decides
       // before folding stops (never fewer folds than with a full inference every round).
-      partial = false;
       shapes_current = false;
       continue;
     }
     // What the new constants fix, node by node (tract's "patch, then re-derive"); a shape left
     // partial waits for the next round (its inputs may fold there); the full (isolated)
     // inference only when some node cannot be inferred this way, or folding would stop.
-    partial = false;
     shapes_current = refresh_shapes(m, before_sweep, shapes, &partial);
     spdlog::debug("fold round {}: {} node(s) ({} evaluated directly, {} by ONNX Runtime) in {:.0f} ms, shapes {}", r,
                   rr.folded, rr.direct, rr.by_ort,
                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
                   !shapes_current ? "left to the full inference"
-                  : partial       ? "refreshed node by node, some partial"
+                  : !partial.empty() ? "refreshed node by node, some partial"
                                   : "refreshed node by node");
     out.stats.folded_nodes += rr.folded;
     out.stats.evaluated_directly += rr.direct;
@@ -777,7 +797,8 @@ FoldOutcome fold_static(onnx::ModelProto& m, const ShapeMap* known) {
     out.stats.ort_sessions += rr.ort_session ? 1 : 0;
   }
   remove_dead_code(*m.mutable_graph());
-  if (!shapes_current) {
+  drop_settled(m, shapes, partial);
+  if (!shapes_current || !partial.empty()) {  // (the round cap, with shapes still partial)
     shapes = infer_shapes(m);
     ++out.stats.full_inferences;
   } else {

@@ -27,7 +27,7 @@ struct FoldStats {
   int evaluated_directly = 0; // nodes the sweep computed itself
   int evaluated_by_ort = 0;   // nodes left to ONNX Runtime
   int ort_sessions = 0;       // at most one per round
-  int full_inferences = 0;    // whole-graph shape inferences (the rest is refreshed node by node)
+  int full_inferences = 0;    // whole-model shape inferences (the rest is refreshed node by node)
 };
 
 struct FoldOutcome {

@@ -116,7 +116,8 @@ GraphFingerprint fingerprint(const onnx::GraphProto& g) {
   return f;
 }
 
-bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes, bool* partial) {
+bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes,
+                    std::unordered_set<std::string>* partial) {
   const auto& g = m.graph();
   const int64_t opset = default_opset(m);
   std::unordered_set<std::string> changed;  // tensors whose facts differ from SHAPES' old ones
@@ -182,11 +183,16 @@ bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, S
           spdlog::debug("refresh shapes: {} ({}) output '{}' is not fully static node by node", n.name(), n.op_type(), o);
           return false;
         }
-        // Kept as far as it is known; the caller decides when the full inference runs.
-        if (!*partial)
+        // Folding only makes shapes better known: a static shape an earlier full inference gave
+        // stays. Otherwise the partial one is kept, and the caller decides when the full
+        // inference runs.
+        if (auto it = shapes.find(o); it != shapes.end() && it->second.dtype && it->second.is_static()) continue;
+        if (partial->empty())
           spdlog::debug("refresh shapes: {} ({}) output '{}' (and what reads it) partial for now", n.name(),
                         n.op_type(), o);
-        *partial = true;
+        partial->insert(o);
+      } else if (partial) {
+        partial->erase(o);
       }
       auto it = shapes.find(o);
       if (it == shapes.end() || !same_info(it->second, outs[k])) {

@@ -48,10 +48,13 @@ GraphFingerprint fingerprint(const onnx::GraphProto& g);
 // "patch, then re-derive the facts of what changed"). Returns false, leaving SHAPES partly
 // updated, when a node that needs it cannot be inferred here: the caller then runs the full
 // (isolated) inference.
-// With PARTIAL, a node whose output comes out less than static (a Reshape whose shape input is
-// folded only in a later round) keeps what is known of it, sets *PARTIAL and the refresh goes on:
-// folding then tries another round before it pays for a full inference.
+// With PARTIAL (folding, where shapes only become better known), a node whose output comes out
+// less than static (a Reshape whose shape input is folded only in a later round) keeps what is
+// known of it (a static shape already in SHAPES stays), its name goes into *PARTIAL and the
+// refresh goes on; an output inferred static is taken out of *PARTIAL. Folding then tries
+// another round before it pays for a full inference, and runs one before it stops while
+// *PARTIAL is not empty.
 bool refresh_shapes(const onnx::ModelProto& m, const GraphFingerprint& before, ShapeMap& shapes,
-                    bool* partial = nullptr);
+                    std::unordered_set<std::string>* partial = nullptr);
 
 }  // namespace npusplit
