@@ -7,6 +7,10 @@
 #include <set>
 
 #include "npusplit/app/demo_model.h"
+#include "npusplit/app/split.h"
+#include "npusplit/base/json_text.h"
+#include "npusplit/base/sha256.h"
+#include "npusplit/report/split_report.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/ir/builder.h"
 #include "npusplit/model/compiled_model.h"
@@ -140,6 +144,58 @@ TEST(OneWay, BuildStagesWritesTheContractAndProvesBitExact) {
   const auto rep = verify_split(original, s.stage1, s.stage2, make_verify_cases(cm.input_specs(), 2, {}), 0.0);
   EXPECT_TRUE(rep.ok);
   for (const auto& w : rep.worst) EXPECT_EQ(w.max_abs_diff, 0.0) << w.name;
+}
+
+// The stages split actually writes come from the moving overload: a weight that both stages
+// read is copied into one and moved into the other, and the two stages equal those of the
+// copying overload, bit for bit, and prove bit-exact.
+TEST(OneWay, BuildStagesMovingTheWeightsEqualsCopyingThem) {
+  ModelBuilder b;
+  auto x = b.input("x", {1, 4});
+  const auto shared = b.weight("shared", {1, 4}, {0.5f, -1.f, 2.f, 0.25f});
+  auto a1 = b.node("Add", "add1", {x, shared});
+  auto r1 = b.node("Relu", "relu", {a1});
+  auto sm = b.node("Softmax", "softmax", {b.node("Mul", "mul2", {r1, shared})}, {Attr::of("axis", 1)});
+  b.output(sm, {1, 4});
+  const auto original = b.build();
+  auto cm = CompiledModel::compile(original, {}, "shared weight");
+  const Graph& g = cm.graph();
+  PartitionInput in{g, cm.shapes(), supported_by_name(g, {"add1", "relu"}), std::vector<int64_t>(g.node_count(), 1)};
+  const Partition p = auto_partition(in);
+  ASSERT_EQ(p.crossing, (std::vector<std::string>{r1}));
+  const StageModels copied = build_stages(cm.proto(), cm.shapes(), p, SplitNames{});
+  onnx::ModelProto moved_from = cm.proto();
+  const StageModels moved = build_stages(std::move(moved_from), cm.shapes(), p, SplitNames{});
+  EXPECT_EQ(moved.stage1.SerializeAsString(), copied.stage1.SerializeAsString());
+  EXPECT_EQ(moved.stage2.SerializeAsString(), copied.stage2.SerializeAsString());
+  int holders = 0;
+  for (const auto* st : {&moved.stage1, &moved.stage2})
+    for (const auto& t : st->graph().initializer()) holders += t.name() == shared;
+  EXPECT_EQ(holders, 2) << "each stage holds the weight it reads";
+  const auto rep = verify_split(original, moved.stage1, moved.stage2, make_verify_cases(cm.input_specs(), 2, {}), 0.0);
+  EXPECT_TRUE(rep.ok);
+}
+
+// The manifest is a function of the typed result: built again from the same SplitResult it is
+// the same document, the file on disk is that document, and its facts are the result's.
+TEST(OneWay, ManifestIsMadeFromTheTypedResult) {
+  const fs::path d = temp_dir("one_way_manifest");
+  save_model(small_detector_like(), d / "det.onnx");
+  SplitOptions o;
+  o.model = d / "det.onnx";
+  o.out_dir = d / "out";
+  const SplitResult r = split_model(o);
+  const auto again = split_manifest(r, o);
+  EXPECT_EQ(dump_json(again), dump_json(r.manifest));
+  EXPECT_EQ(slurp(r.manifest_path), dump_json(r.manifest));
+  EXPECT_EQ(again["stage1"]["sha256"], r.stage1_sha256);
+  EXPECT_EQ(r.stage1_sha256, sha256_file(r.stage1_path));
+  EXPECT_EQ(r.stage2_sha256, sha256_file(r.stage2_path));
+  ASSERT_EQ(again["crossing"].size(), r.stages.renamed.size());
+  for (size_t k = 0; k < r.stages.renamed.size(); ++k) {
+    EXPECT_EQ(again["crossing"][k]["name"], r.stages.renamed[k].second) << k;
+    EXPECT_EQ(again["crossing"][k]["original_tensor"], r.stages.renamed[k].first) << k;
+  }
 }
 
 }  // namespace

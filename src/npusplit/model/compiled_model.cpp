@@ -52,7 +52,17 @@ std::vector<TensorSpec> CompiledModel::input_specs() const {
 
 void CompiledModel::edit(const std::function<void(onnx::ModelProto&, ShapeMap&)>& change) {
   graph_.reset();  // stale while the proto changes
-  change(*proto_, shapes_);
+  try {
+    change(*proto_, shapes_);
+  } catch (...) {
+    // The error goes on up; the model keeps an index over whatever the change left (a change
+    // that broke the graph, a cycle, leaves none, and graph() must not be used).
+    try {
+      reindex();
+    } catch (...) {
+    }
+    throw;
+  }
   record_shapes(*proto_, shapes_);
   reindex();
 }

@@ -108,7 +108,13 @@ std::string GraphEditor::add_floats(const std::string& base, const std::vector<i
   return t.name();
 }
 
+const Graph& GraphEditor::index() const {
+  if (committed_) fail("internal error: a pass asked for the graph index after commit()");
+  return idx_;
+}
+
 void GraphEditor::commit() {
+  committed_ = true;
   google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
   for (int i = 0; i < g_->node_size(); ++i)
     if (!removed_[i]) kept.Add(std::move(*g_->mutable_node(i)));

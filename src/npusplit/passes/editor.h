@@ -19,7 +19,9 @@ void topo_sort(onnx::GraphProto& g);
 class GraphEditor {
  public:
   GraphEditor(onnx::ModelProto& m, const ShapeMap& shapes);
-  const Graph& index() const { return idx_; }
+  // The index over the graph as it was before commit(); after commit() it would describe nodes
+  // that have moved (and view strings that may be gone), so asking for it is an error.
+  const Graph& index() const;
   const onnx::GraphProto& graph() const { return *g_; }
   const TensorInfo& info(const std::string& t) const;
   const onnx::TensorProto* constant(const std::string& t) const { return idx_.initializer(t); }
@@ -54,6 +56,7 @@ class GraphEditor {
   std::vector<onnx::NodeProto> added_;
   std::vector<onnx::TensorProto> inits_;
   std::unordered_set<std::string> used_;
+  bool committed_ = false;
 };
 
 std::vector<float> constant_floats(const onnx::TensorProto& t);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
@@ -249,10 +251,14 @@ RuleSet load_rules_all_versions(const std::string& target_or_path) {
     return parse_rules(read_file(fs::path(target_or_path)), target_or_path);
   // The file named after the target first: parsing every embedded file (220 KB of YAML) costs
   // each command about 20 ms; an alias (hailo8l) still looks through all of them.
+  static std::mutex mutex;
+  static std::map<std::string, RuleSet> by_file;  // parsed once per process
   for (const auto& [name, text] : embedded_rule_files())
     if (name == target_or_path + ".yaml") {
-      RuleSet rs = parse_rules(text, "rules/" + name);
-      if (rs.target == target_or_path) return rs;
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = by_file.find(name);
+      if (it == by_file.end()) it = by_file.emplace(name, parse_rules(text, "rules/" + name)).first;
+      if (it->second.target == target_or_path) return it->second;
     }
   std::string names;
   for (const auto& rs0 : embedded_rule_sets()) {
