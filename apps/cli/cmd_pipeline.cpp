@@ -2,9 +2,7 @@
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
 
-#include <algorithm>
 #include <iostream>
-#include <thread>
 
 #include "args.h"
 #include "commands.h"
@@ -125,50 +123,15 @@ void add_bench(CLI::App& app, int& exit_code) {
   cmd->add_flag("--sequential", sequential, "only the sequential mode");
   cmd->add_flag("--json", as_json, "JSON output (schema npusplit.bench/1)");
   cmd->callback([&] {
-    bool do_seq = sequential, do_pipe = pipelined;
-    if (!do_seq && !do_pipe) {
-      do_seq = true;
-      do_pipe = ma.model.empty();  // unsplit: nothing to overlap unless asked
-    }
-    std::vector<ModeResult> results;
-    std::string what, backends;
-    if (do_seq) {
-      Built b = build_pipeline(ma, false);
-      Feeder feed(*b.pipeline);
-      what = b.what;
-      backends = stage_names(*b.pipeline);
-      results.push_back(bench_sequential(*b.pipeline, feed, frames, warmup, ma.threads));
-    }
-    if (do_pipe) {
-      Built b = build_pipeline(ma, true);
-      Feeder feed(*b.pipeline);
-      what = b.what;
-      backends = stage_names(*b.pipeline);
-      const int threads = ma.threads > 0 ? ma.threads : std::max(1, int(std::thread::hardware_concurrency()) / 2);
-      results.push_back(bench_pipelined(*b.pipeline, feed, frames, warmup, threads));
-    }
-    nlohmann::json host;
-    std::string host_text;
+    BenchRequest q{ma, frames, warmup, sequential, pipelined, {}, {}};
     if (!host_baseline.empty()) {
       const auto parts = split_commas({host_baseline});
       if (parts.size() != 2) fail("--host-baseline takes STAGE1,STAGE2");
-      if (ma.stage1.empty() || ma.stage2.empty() || ma.backend != "ort")
-        fail("--host-baseline needs --stage1 and --stage2 (ONNX Runtime)");
-      const std::vector<Stage2Variant> vars = {{"stage2 fused", ma.stage1, ma.stage2, true},
-                                               {"stage2 unfused", ma.stage1, ma.stage2, false},
-                                               {"baseline stage2", parts[0], parts[1], false},
-                                               {"baseline stage2 fused", parts[0], parts[1], true}};
-      const auto ts = compare_stage2(vars, ma.threads, int(frames), int(warmup));
-      host = host_stage2_json(ts);
-      host_text = host_stage2_text(ts, ma.threads, int64_t(frames), parts[1]);
+      q.baseline_stage1 = parts[0];
+      q.baseline_stage2 = parts[1];
     }
-    if (as_json) {
-      auto j = bench_json(what, results);
-      if (!host.is_null()) j["host_stage2"] = host;
-      std::cout << dump_json(j);
-    } else {
-      std::cout << bench_text(what, backends, results) << host_text;
-    }
+    const BenchResult r = run_bench(q);
+    std::cout << (as_json ? dump_json(bench_json(r)) : bench_text(r));
     exit_code = 0;
   });
 }

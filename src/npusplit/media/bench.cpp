@@ -238,4 +238,44 @@ ModeResult bench_pipelined(TwoStagePipeline& p, const Feeder& feed, int64_t fram
   return summarise("pipelined", threads, p.is_split(), times, fps);
 }
 
+BenchResult run_bench(const BenchRequest& q) {
+  const PipelineSpec& ma = q.models;
+  const bool baseline = !q.baseline_stage1.empty() || !q.baseline_stage2.empty();
+  if (baseline && (ma.stage1.empty() || ma.stage2.empty() || ma.backend != "ort"))
+    fail("--host-baseline needs --stage1 and --stage2 (ONNX Runtime)");
+  bool do_seq = q.sequential, do_pipe = q.pipelined;
+  if (!do_seq && !do_pipe) {
+    do_seq = true;
+    do_pipe = ma.model.empty();  // unsplit: nothing to overlap unless asked
+  }
+  BenchResult r;
+  r.threads = ma.threads;
+  r.frames = q.frames;
+  if (do_seq) {
+    Built b = build_pipeline(ma, false);
+    Feeder feed(*b.pipeline);
+    r.what = b.what;
+    r.backends = stage_names(*b.pipeline);
+    r.modes.push_back(bench_sequential(*b.pipeline, feed, q.frames, q.warmup, ma.threads));
+  }
+  if (do_pipe) {
+    Built b = build_pipeline(ma, true);
+    Feeder feed(*b.pipeline);
+    r.what = b.what;
+    r.backends = stage_names(*b.pipeline);
+    // Each stage gets half the cores unless told otherwise.
+    const int threads = ma.threads > 0 ? ma.threads : std::max(1, int(std::thread::hardware_concurrency()) / 2);
+    r.modes.push_back(bench_pipelined(*b.pipeline, feed, q.frames, q.warmup, threads));
+  }
+  if (baseline) {
+    const std::vector<Stage2Variant> vars = {{"stage2 fused", ma.stage1, ma.stage2, true},
+                                             {"stage2 unfused", ma.stage1, ma.stage2, false},
+                                             {"baseline stage2", q.baseline_stage1, q.baseline_stage2, false},
+                                             {"baseline stage2 fused", q.baseline_stage1, q.baseline_stage2, true}};
+    r.host_stage2 = compare_stage2(vars, ma.threads, int(q.frames), int(q.warmup));
+    r.baseline_stage2 = q.baseline_stage2;
+  }
+  return r;
+}
+
 }  // namespace npusplit

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "npusplit/media/run.h"
+#include "npusplit/pipeline/host_compare.h"
 #include "npusplit/pipeline/two_stage.h"
 
 namespace npusplit {
@@ -50,5 +51,25 @@ struct ModeResult {
 
 ModeResult bench_sequential(TwoStagePipeline& p, const Feeder& feed, int64_t frames, int64_t warmup, int threads);
 ModeResult bench_pipelined(TwoStagePipeline& p, const Feeder& feed, int64_t frames, int64_t warmup, int threads);
+
+// `npusplit bench`: which modes, how many frames, and an optional second split whose stage2 is
+// timed beside this one's (--host-baseline STAGE1,STAGE2).
+struct BenchRequest {
+  PipelineSpec models;
+  int64_t frames = 100, warmup = 10;
+  bool sequential = false, pipelined = false;  // neither: sequential, and pipelined for a split
+  std::string baseline_stage1, baseline_stage2;
+};
+
+struct BenchResult {
+  std::string what, backends;
+  std::vector<ModeResult> modes;
+  std::vector<Stage2Timing> host_stage2;  // with a baseline: fused, unfused, baseline, baseline fused
+  std::string baseline_stage2;
+  int threads = 0;
+  int64_t frames = 0;
+};
+
+BenchResult run_bench(const BenchRequest& r);
 
 }  // namespace npusplit

@@ -94,4 +94,16 @@ nlohmann::json host_stage2_json(const std::vector<Stage2Timing>& ts) {
   return host;
 }
 
+std::string bench_text(const BenchResult& r) {
+  std::string s = bench_text(r.what, r.backends, r.modes);
+  if (!r.host_stage2.empty()) s += host_stage2_text(r.host_stage2, r.threads, r.frames, r.baseline_stage2);
+  return s;
+}
+
+nlohmann::json bench_json(const BenchResult& r) {
+  auto j = bench_json(r.what, r.modes);
+  if (!r.host_stage2.empty()) j["host_stage2"] = host_stage2_json(r.host_stage2);
+  return j;
+}
+
 }  // namespace npusplit

@@ -17,6 +17,10 @@ nlohmann::json dist_json(const Dist& d);
 // third row is the baseline the ratios are taken against).
 std::string host_stage2_text(const std::vector<Stage2Timing>& ts, int threads, int64_t frames, const std::string& baseline);
 nlohmann::json host_stage2_json(const std::vector<Stage2Timing>& ts);
+// The whole `bench` result: the modes' table, then (with a baseline) the stage2 comparison;
+// JSON: npusplit.bench/1 with `host_stage2` when there is a baseline.
+std::string bench_text(const BenchResult& r);
+nlohmann::json bench_json(const BenchResult& r);
 // A latency in ms with 2-3 significant digits.
 std::string ms(double v);
 
