@@ -10,6 +10,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "npusplit/report/split_report.h"
 #include "npusplit/app/split.h"
 #include "npusplit/host/fuse_msda.h"
 #include "npusplit/io/model_io.h"

@@ -3,6 +3,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "npusplit/report/calib_report.h"
 #include "npusplit/calib/calib_set.h"
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"

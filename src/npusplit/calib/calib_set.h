@@ -46,7 +46,6 @@ CalibResult write_calibration_set(const CalibOptions& o);
 void require_calibration_inputs(const std::vector<std::string>& inputs);
 // The same file added to FILES (written now, moved into place by the caller's commit).
 CalibResult add_calibration_set(const CalibOptions& o, OutputSet& files);
-std::string calib_text(const CalibResult& r, const std::filesystem::path& out, bool raw_pixels);
 
 // Which frames of a video of FRAMES frames are taken when K are wanted: evenly spaced, each
 // the middle of its share (sorted, distinct).

@@ -1,3 +1,4 @@
+#include "npusplit/report/calib_report.h"
 #include "npusplit/report/quant_report.h"
 
 #include <fmt/format.h>

@@ -30,6 +30,17 @@ static json hef_input_json(const HefInputRecord& r) {
                    "chip computes (pixel - mean) / std. run/bench --hef-input float32 overrides it"}};
 }
 
+std::string fused_check_text(const FusedCheck& c) {
+  std::string out = fmt::format("fused stage2 vs stage2: {} case(s), tolerance {:g}\n", c.cases.size(), c.tolerance);
+  for (const auto& [label, d] : c.cases)
+    out += fmt::format("  {}: max abs diff {:.3g} over {} detections ({} tied rows reordered, {} unmatched, {} order "
+                       "violations; position by position {:.3g})\n",
+                       label, d.max_abs_diff, d.rows, d.reordered_rows, d.unmatched_rows, d.order_violations,
+                       d.raw_max_abs_diff);
+  out += c.ok ? "fused: PASS\n" : "fused: FAIL\n";
+  return out;
+}
+
 std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch, const StageModels& s) {
   auto join = [](const std::vector<std::string>& v) {
     std::string out;

@@ -11,6 +11,8 @@ namespace npusplit {
 
 nlohmann::json split_manifest(const SplitResult& r, const SplitOptions& o);
 std::string split_text(const SplitResult& r);
+// split --fused-host --verify: the fused stage2 against the unfused one, case by case.
+std::string fused_check_text(const FusedCheck& c);
 // "clean" | "suspect only" | "unsupported nodes": `check` of stage1 alone (packing nodes aside).
 std::string stage1_check_verdict(const SplitResult& r);
 std::string hailo_parser_command(const std::string& stage1_file, const std::string& hw_arch,

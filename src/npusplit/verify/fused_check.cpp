@@ -153,15 +153,4 @@ FusedCheck check_fused_stage2(const onnx::ModelProto& stage1, const onnx::ModelP
   return c;
 }
 
-std::string fused_check_text(const FusedCheck& c) {
-  std::string out = fmt::format("fused stage2 vs stage2: {} case(s), tolerance {:g}\n", c.cases.size(), c.tolerance);
-  for (const auto& [label, d] : c.cases)
-    out += fmt::format("  {}: max abs diff {:.3g} over {} detections ({} tied rows reordered, {} unmatched, {} order "
-                       "violations; position by position {:.3g})\n",
-                       label, d.max_abs_diff, d.rows, d.reordered_rows, d.unmatched_rows, d.order_violations,
-                       d.raw_max_abs_diff);
-  out += c.ok ? "fused: PASS\n" : "fused: FAIL\n";
-  return out;
-}
-
 }  // namespace npusplit

@@ -37,6 +37,5 @@ struct FusedCheck {
 
 FusedCheck check_fused_stage2(const onnx::ModelProto& stage1, const onnx::ModelProto& stage2,
                               const onnx::ModelProto& fused, const std::vector<VerifyCase>& cases, double tol);
-std::string fused_check_text(const FusedCheck& c);
 
 }  // namespace npusplit
