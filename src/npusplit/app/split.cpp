@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <future>
 #include <fstream>
 #include <cmath>
 #include <map>
@@ -276,12 +277,6 @@ SplitResult split_model(const SplitOptions& o) {
   for (const auto& p : {r.stage1_path, r.stage2_path})
     if (fs::exists(p) && fs::equivalent(p, o.model)) fail("{}: output would overwrite the input model", p.string());
 
-  r.stage1_verdicts = judge_stage1(r.stages, a.model.shapes(), a.rules);
-  if (o.pack && r.stages.pack_layout.size() > 1)
-    r.warnings.push_back(
-        "--pack joins tensors into one output: on the NPU the 8-bit quantizer would give them one scale (Hailo's "
-        "guidance is to keep them separate), and the packing Reshape/Concat are not parsable -- the hailo parser "
-        "command ends before them, so pack what HailoRT returns on the host");
   onnx::ModelProto fused_stage2;
   if (o.fused_host) {
     fused_stage2 = r.stages.stage2;
@@ -289,6 +284,23 @@ SplitResult split_model(const SplitOptions& o) {
     r.stage2_fused_nodes = fused_stage2.graph().node_size();
     r.stage2_fused_path = o.out_dir / (stem + "_stage2_fused.onnx");
   }
+  // One set: both stages (and the fused stage2), then the manifest that names them with their
+  // hashes. An interrupted split leaves the previous set; a reader can tell a stage that does not
+  // belong to its manifest. The stages are final here: they are written (each on its own thread)
+  // while stage1 is judged and verify runs, which only read them; FILES is this thread's again
+  // once WRITING is joined (an error on the way joins it too, and FILES then removes them).
+  OutputSet files;
+  std::vector<std::pair<fs::path, const onnx::ModelProto*>> models = {{r.stage1_path, &r.stages.stage1},
+                                                                       {r.stage2_path, &r.stages.stage2}};
+  if (o.fused_host) models.emplace_back(r.stage2_fused_path, &fused_stage2);
+  auto writing = std::async(std::launch::async, [&] { return files.add_models(models); });
+
+  r.stage1_verdicts = judge_stage1(r.stages, a.model.shapes(), a.rules);
+  if (o.pack && r.stages.pack_layout.size() > 1)
+    r.warnings.push_back(
+        "--pack joins tensors into one output: on the NPU the 8-bit quantizer would give them one scale (Hailo's "
+        "guidance is to keep them separate), and the packing Reshape/Concat are not parsable -- the hailo parser "
+        "command ends before them, so pack what HailoRT returns on the host");
   r.split_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   if (o.verify) {
@@ -307,15 +319,8 @@ SplitResult split_model(const SplitOptions& o) {
     a.original = std::move(original);
   }
 
-  // One set: both stages (and the fused stage2), then the manifest that names them with their
-  // hashes. An interrupted split leaves the previous set; a reader can tell a stage that does not
-  // belong to its manifest.
   r.preprocess = detect_preprocess(r.stages.stage1, o.preprocess);
-  OutputSet files;
-  std::vector<std::pair<fs::path, const onnx::ModelProto*>> models = {{r.stage1_path, &r.stages.stage1},
-                                                                       {r.stage2_path, &r.stages.stage2}};
-  if (o.fused_host) models.emplace_back(r.stage2_fused_path, &fused_stage2);
-  const std::vector<std::string> hashes = files.add_models(models);
+  const std::vector<std::string> hashes = writing.get();
   spdlog::debug("split: stages written and synced");
   r.stage1_sha256 = hashes[0];
   r.stage2_sha256 = hashes[1];
