@@ -1,6 +1,7 @@
 # The layers of src/npusplit, lowest first: a file may include its own folder and any lower
 # layer, never a higher one (ctest runs this: `layers`). Folders on one line share a level.
-# A folder not listed is reported (add it where it belongs) but does not fail the check.
+# A folder not listed fails the check (add it where it belongs), and so do two folders of one
+# level that include each other (a loop the levels cannot see).
 #   cmake -DSRC=<repo>/src/npusplit -P cmake/CheckLayers.cmake
 # Lowest first; "," joins folders of one level.
 #   base     text, hashing, checked math, progress, JSON text (and error.h, version.h)
@@ -33,7 +34,7 @@ foreach(folder IN LISTS folders)
     continue()
   endif()
   if(NOT DEFINED LEVEL_${folder})
-    message(STATUS "layers: folder '${folder}' is not in the layer table (cmake/CheckLayers.cmake)")
+    list(APPEND errors "src/npusplit/${folder}/ is not in the layer table (cmake/CheckLayers.cmake): add it where it belongs")
     continue()
   endif()
   file(GLOB files ${SRC}/${folder}/*.h ${SRC}/${folder}/*.cpp)
@@ -43,6 +44,12 @@ foreach(folder IN LISTS folders)
       string(REGEX REPLACE "^#include \"npusplit/([a-z_]+)/.*" "\\1" dep "${line}")
       if(NOT DEFINED LEVEL_${dep})
         continue()
+      endif()
+      if(LEVEL_${dep} EQUAL LEVEL_${folder} AND NOT dep STREQUAL folder)
+        set(SAME_${folder}_${dep} 1)
+        if(DEFINED SAME_${dep}_${folder})
+          list(APPEND errors "${folder}/ and ${dep}/ (one level) include each other")
+        endif()
       endif()
       if(LEVEL_${dep} GREATER LEVEL_${folder})
         # A forwarding header left at an old path for other code may point down, never up.
