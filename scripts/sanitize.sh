@@ -26,7 +26,7 @@ if [ "$what" = asan ] || [ "$what" = all ]; then
   b=$root/build-asan
   configure "$b" address,undefined
   cmake --build "$b" --parallel "$jobs"
-  export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=0
+  export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=0:suppressions=$root/tests/sanitizers/asan.supp
   export LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   # install_consumer builds a separate project against the installed static library with the
