@@ -8,14 +8,12 @@ namespace npusplit {
 
 nlohmann::json dist_json(const Dist& d) { return {{"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}, {"mean", d.mean}}; }
 
-std::string ms(double v) { return v >= 100 ? fmt::format("{:.0f}", v) : v >= 10 ? fmt::format("{:.1f}", v) : fmt::format("{:.2f}", v); }
-
 std::string bench_text(const std::string& what, const std::string& backends, const std::vector<ModeResult>& rs) {
   std::string out = fmt::format("bench {}\n  {}\n", what, backends);
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : rs) {
     auto row = [&](const std::string& part, const Dist& d, bool totals) {
-      rows.push_back({r.mode, part, ms(d.p50), ms(d.p90), ms(d.p99), ms(d.mean),
+      rows.push_back({r.mode, part, ms_text(d.p50), ms_text(d.p90), ms_text(d.p99), ms_text(d.mean),
                       totals ? fmt::format("{:.1f}", r.fps) : "", totals ? human_bytes(r.rss) : ""});
     };
     if (r.split) {
@@ -79,7 +77,7 @@ std::string host_stage2_text(const std::vector<Stage2Timing>& ts, int threads, i
   std::vector<std::vector<std::string>> rows;
   const double base = ts.size() > 2 ? ts[2].p50_ms : 0;
   for (const auto& t : ts)
-    rows.push_back({t.label, std::to_string(t.fused_ops), ms(t.p50_ms), ms(t.p90_ms), ms(t.mean_ms),
+    rows.push_back({t.label, std::to_string(t.fused_ops), ms_text(t.p50_ms), ms_text(t.p90_ms), ms_text(t.mean_ms),
                     fmt::format("{:.2f}x", base > 0 ? t.p50_ms / base : 0)});
   return fmt::format("host stage2 alone ({} ORT thread(s), {} frames each, round-robin; baseline {})\n",
                      threads > 0 ? std::to_string(threads) : "default", frames, baseline) +

@@ -21,7 +21,5 @@ nlohmann::json host_stage2_json(const std::vector<Stage2Timing>& ts);
 // JSON: npusplit.bench/1 with `host_stage2` when there is a baseline.
 std::string bench_text(const BenchResult& r);
 nlohmann::json bench_json(const BenchResult& r);
-// A latency in ms with 2-3 significant digits.
-std::string ms(double v);
 
 }  // namespace npusplit

@@ -101,4 +101,8 @@ std::string human_count(double n) {
 
 std::string percent(double share) { return fmt::format("{:.1f}%", share * 100.0); }
 
+std::string ms_text(double ms) {
+  return ms >= 100 ? fmt::format("{:.0f}", ms) : ms >= 10 ? fmt::format("{:.1f}", ms) : fmt::format("{:.2f}", ms);
+}
+
 }  // namespace npusplit

@@ -13,5 +13,6 @@ std::string format_table(const std::vector<std::string>& header, const std::vect
 std::string human_bytes(double bytes);
 std::string human_count(double n);  // 1.2K, 3.4M, 5.6G
 std::string percent(double share);  // 0.873 -> "87.3%"
+std::string ms_text(double ms);     // a latency in ms with 2-3 significant digits: 123, 12.3, 1.23
 
 }  // namespace npusplit

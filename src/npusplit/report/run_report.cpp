@@ -2,12 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "npusplit/report/format.h"
+
 namespace npusplit {
 
 namespace {
-std::string ms(double v) {
-  return v >= 100 ? fmt::format("{:.0f}", v) : v >= 10 ? fmt::format("{:.1f}", v) : fmt::format("{:.2f}", v);
-}
 const char* kind_name(MediaKind k) {
   return k == MediaKind::image ? "image" : k == MediaKind::video ? "video" : "camera";
 }
@@ -19,17 +18,17 @@ std::string run_header_text(const RunHeader& h) {
 
 std::string input_report_text(const InputReport& r, bool split, float threshold) {
   if (!r.error.empty()) return fmt::format("{}: skipped: {}\n", r.spec, r.error);
-  const std::string stages = split ? fmt::format("stage1 {} ms, stage2 {} ms", ms(r.mean_stage1_ms), ms(r.mean_stage2_ms))
-                                   : fmt::format("model {} ms", ms(r.mean_stage1_ms));
+  const std::string stages = split ? fmt::format("stage1 {} ms, stage2 {} ms", ms_text(r.mean_stage1_ms), ms_text(r.mean_stage2_ms))
+                                   : fmt::format("model {} ms", ms_text(r.mean_stage1_ms));
   std::string out;
   if (r.kind == MediaKind::image)
     out = fmt::format("{}: {} detection(s) >= {}; preprocess {} ms, {}, postprocess {} ms -> {}\n", r.spec,
-                      r.detections, threshold, ms(r.mean_preprocess_ms), stages, ms(r.mean_post_ms),
+                      r.detections, threshold, ms_text(r.mean_preprocess_ms), stages, ms_text(r.mean_post_ms),
                       r.annotated_path.string());
   else
     out = fmt::format("{}: {} frame(s), {} detection(s) >= {}; per frame (mean) preprocess {} ms, {}, postprocess {} ms "
                       "-> {}{}\n",
-                      r.spec, r.frames, r.detections, threshold, ms(r.mean_preprocess_ms), stages, ms(r.mean_post_ms),
+                      r.spec, r.frames, r.detections, threshold, ms_text(r.mean_preprocess_ms), stages, ms_text(r.mean_post_ms),
                       r.annotated_path.string(), r.codec.empty() ? "" : " (" + r.codec + ")");
   out += fmt::format("  detections: {}\n", r.detections_path.string());
   if (r.interrupted)
