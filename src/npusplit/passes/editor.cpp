@@ -115,11 +115,8 @@ const Graph& GraphEditor::index() const {
 
 void GraphEditor::commit() {
   committed_ = true;
-  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-  for (int i = 0; i < g_->node_size(); ++i)
-    if (!removed_[i]) kept.Add(std::move(*g_->mutable_node(i)));
-  for (auto& n : added_) kept.Add(std::move(n));
-  g_->mutable_node()->Swap(&kept);
+  keep_elements(*g_->mutable_node(), [&](int i) { return !removed_[size_t(i)]; });
+  for (auto& n : added_) *g_->add_node() = std::move(n);
   for (auto& t : inits_) *g_->add_initializer() = std::move(t);
   added_.clear();
   inits_.clear();
