@@ -1,9 +1,14 @@
 #pragma once
 // Whole-buffer writes to a file descriptor: write(2) may write less than asked, or be
 // interrupted by a signal (SIGINT is held off only while an output set is renamed).
+#include <limits.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
-#include <unistd.h>
+#include <vector>
 
 namespace npusplit {
 
@@ -13,6 +18,24 @@ inline bool write_all(int fd, const char* data, size_t size) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Writes every buffer of IOV in order, IOV_MAX at a time (IOV is consumed).
+inline bool writev_all(int fd, std::vector<iovec> iov) {
+  size_t first = 0;
+  while (first < iov.size()) {
+    const int count = static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
+    ssize_t n = ::writev(fd, iov.data() + first, count);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    // Skip what was written: whole buffers, then part of the next one.
+    while (first < iov.size() && static_cast<size_t>(n) >= iov[first].iov_len) n -= static_cast<ssize_t>(iov[first++].iov_len);
+    if (n > 0) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + n;
+      iov[first].iov_len -= static_cast<size_t>(n);
+    }
   }
   return true;
 }

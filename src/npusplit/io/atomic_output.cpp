@@ -1,15 +1,15 @@
 #include "npusplit/io/atomic_output.h"
 
 #include <fcntl.h>
-#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -136,65 +136,50 @@ namespace {
 // Hashes what it is fed on a thread of its own: SHA-256 of a 130 MB stage1 takes about as long
 // as serializing and writing it, and the two overlap on two cores. A few chunks in flight at
 // most (bounded memory).
-class BackgroundHasher {
+// Protobuf's output stream that keeps the serialized bytes as pieces in order instead of one
+// buffer: the small fields are copied into blocks of its own, every large `bytes` field (a
+// weight's raw_data) stays where it is in the message (protobuf's aliasing). A 140 MB stage is
+// then written with writev straight from the weights and hashed from them on a second thread:
+// no copy of the weights in user space, where serializing into a buffer took two.
+class PieceStream : public google::protobuf::io::ZeroCopyOutputStream {
  public:
-  BackgroundHasher() : thread_([this] { loop(); }) {}
-  ~BackgroundHasher() { finish(); }
-  void feed(const void* data, size_t n) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    room_.wait(lock, [&] { return queue_.size() < kInFlight; });
-    queue_.emplace_back(static_cast<const char*>(data), n);
-    ready_.notify_one();
+  bool Next(void** data, int* size) override {
+    if (blocks_.empty() || used_ == kBlock) {
+      close_piece();
+      blocks_.push_back(std::make_unique<char[]>(kBlock));
+      used_ = start_ = 0;
+    }
+    *data = blocks_.back().get() + used_;
+    *size = static_cast<int>(kBlock - used_);
+    used_ = kBlock;
+    return true;
   }
-  std::string hex() {
-    finish();
-    return hash_.hex();
+  void BackUp(int count) override { used_ -= static_cast<size_t>(count); }
+  int64_t ByteCount() const override { return static_cast<int64_t>(total_ + used_ - start_); }
+  bool AllowsAliasing() const override { return true; }
+  bool WriteAliasedRaw(const void* data, int size) override {
+    close_piece();
+    pieces_.push_back({const_cast<void*>(data), static_cast<size_t>(size)});
+    total_ += static_cast<size_t>(size);
+    return true;
+  }
+  // The pieces, once the CodedOutputStream over this stream is gone (it backs up what it did not use).
+  const std::vector<iovec>& finish() {
+    close_piece();
+    return pieces_;
   }
 
  private:
-  static constexpr size_t kInFlight = 4;
-  void finish() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    ready_.notify_one();
-    if (thread_.joinable()) thread_.join();
+  static constexpr size_t kBlock = 256 << 10;
+  void close_piece() {
+    if (used_ == start_) return;
+    pieces_.push_back({blocks_.back().get() + start_, used_ - start_});
+    total_ += used_ - start_;
+    start_ = used_;
   }
-  void loop() {
-    for (;;) {
-      std::string chunk;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        ready_.wait(lock, [&] { return !queue_.empty() || done_; });
-        if (queue_.empty()) return;
-        chunk = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      room_.notify_one();
-      hash_.update(chunk.data(), chunk.size());
-    }
-  }
-  Sha256 hash_;
-  std::mutex mutex_;
-  std::condition_variable ready_, room_;
-  std::deque<std::string> queue_;
-  bool done_ = false;
-  std::thread thread_;  // last: started once the rest is constructed
-};
-
-// A protobuf output stream into FD that feeds the hasher with every byte it writes.
-class HashingFileStream : public google::protobuf::io::CopyingOutputStream {
- public:
-  HashingFileStream(int fd, BackgroundHasher& h) : fd_(fd), h_(h) {}
-  bool Write(const void* buffer, int size) override {
-    h_.feed(buffer, static_cast<size_t>(size));
-    return write_all(fd_, static_cast<const char*>(buffer), static_cast<size_t>(size));
-  }
-
- private:
-  int fd_;
-  BackgroundHasher& h_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t used_ = 0, start_ = 0, total_ = 0;  // in the last block: bytes used, where the open piece starts
+  std::vector<iovec> pieces_;
 };
 }  // namespace
 
@@ -204,14 +189,30 @@ std::string OutputSet::add_bytes(const fs::path& path, const std::string& bytes)
 }
 
 std::string OutputSet::add_model(const fs::path& path, const onnx::ModelProto& m) {
-  // Serialized straight into the file (no second in-memory copy of the weights), hashed beside it.
-  BackgroundHasher h;
-  add(path, [&](int fd) {
-    HashingFileStream file(fd, h);
-    google::protobuf::io::CopyingOutputStreamAdaptor out(&file, 1 << 20);
-    return m.SerializeToZeroCopyStream(&out) && out.Flush();
+  if (m.ByteSizeLong() > static_cast<size_t>(INT32_MAX))
+    fail("{}: the model is over 2 GiB, protobuf's limit for one ONNX file", printable(path.string()));
+  PieceStream stream;
+  {
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.EnableAliasing(true);
+    m.SerializeWithCachedSizes(&coded);  // the sizes ByteSizeLong just cached
+    if (coded.HadError()) fail("{}: cannot serialize the model", printable(path.string()));
+  }
+  const std::vector<iovec>& pieces = stream.finish();
+  std::string hash;
+  std::thread hasher([&] {
+    Sha256 h;
+    for (const auto& p : pieces) h.update(p.iov_base, p.iov_len);
+    hash = h.hex();
   });
-  return h.hex();
+  try {
+    add(path, [&](int fd) { return writev_all(fd, pieces); });
+  } catch (...) {
+    hasher.join();
+    throw;
+  }
+  hasher.join();
+  return hash;
 }
 
 std::vector<std::string> OutputSet::add_models(const std::vector<std::pair<fs::path, const onnx::ModelProto*>>& models) {

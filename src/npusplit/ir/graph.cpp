@@ -12,64 +12,108 @@ namespace npusplit {
 void collect_outer_refs(const onnx::GraphProto& sg, std::unordered_set<std::string>& refs);
 
 Graph::Graph(const onnx::GraphProto& g) : g_(&g) {
-  inits_.reserve(static_cast<size_t>(g.initializer_size()));
-  producer_.reserve(static_cast<size_t>(g.node_size()) * 3 / 2);
-  consumers_.reserve(static_cast<size_t>(g.node_size() + g.initializer_size()) * 3 / 2);
-  by_name_.reserve(static_cast<size_t>(g.node_size()));
-  for (const auto& t : g.initializer()) inits_[t.name()] = &t;
+  const int n = g.node_size();
+  ids_.reserve(static_cast<size_t>(n) * 2 + static_cast<size_t>(g.initializer_size()));
+  tensors_.reserve(static_cast<size_t>(n) * 2 + static_cast<size_t>(g.initializer_size()));
+  by_name_.reserve(static_cast<size_t>(n));
+  auto id_of = [&](std::string_view name) {
+    auto [it, fresh] = ids_.try_emplace(name, static_cast<int>(tensors_.size()));
+    if (fresh) tensors_.emplace_back();
+    return it->second;
+  };
+  for (const auto& t : g.initializer()) tensors_[id_of(t.name())].init = &t;
   for (const auto& i : g.input()) {
-    inputs_.insert(i.name());
-    if (!inits_.count(i.name())) runtime_inputs_.push_back(i.name());
+    Tensor& t = tensors_[id_of(i.name())];
+    t.flags |= kInput;
+    if (!t.init) runtime_inputs_.push_back(i.name());
   }
   for (const auto& o : g.output()) {
-    outputs_.insert(o.name());
+    tensors_[id_of(o.name())].flags |= kOutput;
     output_names_.push_back(o.name());
   }
-  for (int i = 0; i < g.node_size(); ++i) {
-    const auto& n = g.node(i);
-    if (!n.name().empty()) by_name_.emplace(n.name(), i);
-    for (const auto& o : n.output())
-      if (!o.empty()) producer_[o] = i;  // the last writer wins, as before
-  }
-  for (int i = 0; i < g.node_size(); ++i)
-    for (const auto& a : g.node(i).attribute()) {
-      std::unordered_set<std::string> refs;
-      if (a.has_g()) collect_outer_refs(a.g(), refs);
-      for (const auto& sg : a.graphs()) collect_outer_refs(sg, refs);
-      if (a.has_g() || a.graphs_size()) {
-        auto& v = implicit_[i];
-        for (const auto& r : refs)
-          if (std::find(v.begin(), v.end(), r) == v.end()) v.push_back(r);
+  // Each node's output ids, so that the topological sort below hashes no name again.
+  std::vector<int> out_begin(n + 1, 0), out_ids;
+  out_ids.reserve(static_cast<size_t>(n) * 2);
+  for (int i = 0; i < n; ++i) {
+    const auto& node = g.node(i);
+    if (!node.name().empty()) by_name_.emplace(node.name(), i);
+    for (const auto& o : node.output())
+      if (!o.empty()) {
+        const int id = id_of(o);
+        tensors_[id].producer = i;  // the last writer wins
+        out_ids.push_back(id);
       }
-    }
-  // Kahn's algorithm; exports are usually sorted already, but edited graphs may not be.
-  std::vector<int> pending(g.node_size(), 0);
+    out_begin[i + 1] = static_cast<int>(out_ids.size());
+  }
+  for (int i = 0; i < n; ++i)
+    if (has_subgraphs(g.node(i))) implicit_[i] = subgraph_reads(g.node(i));
+  // Edges (tensor id, reading node) in node order; a node waits for one count per edge whose
+  // tensor some node produces.
+  std::vector<std::pair<int, int>> edges;
+  edges.reserve(static_cast<size_t>(n) * 3);
+  std::vector<int> pending(n, 0);
   auto add_edge = [&](const std::string& in, int i) {
     if (in.empty()) return;
-    consumers_[in].push_back(i);
-    if (producer_.count(in)) ++pending[i];
+    const int id = id_of(in);
+    edges.emplace_back(id, i);
+    ++tensors_[id].consumer_count;
+    if (tensors_[id].producer >= 0) ++pending[i];
   };
-  for (int i = 0; i < g.node_size(); ++i) {
+  for (int i = 0; i < n; ++i) {
     for (const auto& in : g.node(i).input()) add_edge(in, i);
     if (auto it = implicit_.find(i); it != implicit_.end())
       for (const auto& in : it->second) add_edge(in, i);
   }
+  int offset = 0;
+  for (auto& t : tensors_) {
+    t.first_consumer = offset;
+    offset += t.consumer_count;
+    t.consumer_count = 0;
+  }
+  consumer_nodes_.resize(edges.size());
+  for (const auto& [id, i] : edges) {
+    Tensor& t = tensors_[id];
+    consumer_nodes_[t.first_consumer + t.consumer_count++] = i;
+  }
+  // Kahn's algorithm; exports are usually sorted already, but edited graphs may not be.
   std::deque<int> ready;
-  for (int i = 0; i < g.node_size(); ++i)
+  for (int i = 0; i < n; ++i)
     if (pending[i] == 0) ready.push_back(i);
-  topo_.reserve(g.node_size());
+  topo_.reserve(n);
   while (!ready.empty()) {
-    int i = ready.front();
+    const int i = ready.front();
     ready.pop_front();
     topo_.push_back(i);
-    for (const auto& o : g.node(i).output()) {
-      auto it = consumers_.find(o);
-      if (o.empty() || it == consumers_.end()) continue;
-      for (int c : it->second)
-        if (--pending[c] == 0) ready.push_back(c);
+    for (int k = out_begin[i]; k < out_begin[i + 1]; ++k) {
+      const Tensor& t = tensors_[out_ids[k]];
+      for (int c = t.first_consumer; c < t.first_consumer + t.consumer_count; ++c)
+        if (--pending[consumer_nodes_[c]] == 0) ready.push_back(consumer_nodes_[c]);
     }
   }
-  if (static_cast<int>(topo_.size()) != g.node_size()) fail("graph has a cycle");
+  if (static_cast<int>(topo_.size()) != n) fail("graph has a cycle");
+}
+
+const Graph::Tensor* Graph::find(const std::string& name) const {
+  auto it = ids_.find(std::string_view(name));
+  return it == ids_.end() ? nullptr : &tensors_[it->second];
+}
+
+bool has_subgraphs(const onnx::NodeProto& n) {
+  for (const auto& a : n.attribute())
+    if (a.has_g() || a.graphs_size()) return true;
+  return false;
+}
+
+std::vector<std::string> subgraph_reads(const onnx::NodeProto& n) {
+  std::vector<std::string> v;
+  for (const auto& a : n.attribute()) {
+    std::unordered_set<std::string> refs;
+    if (a.has_g()) collect_outer_refs(a.g(), refs);
+    for (const auto& sg : a.graphs()) collect_outer_refs(sg, refs);
+    for (const auto& r : refs)
+      if (std::find(v.begin(), v.end(), r) == v.end()) v.push_back(r);
+  }
+  return v;
 }
 
 const std::vector<std::string>& Graph::implicit_inputs(int node) const {
@@ -100,19 +144,19 @@ void collect_outer_refs(const onnx::GraphProto& sg, std::unordered_set<std::stri
 }
 
 int Graph::producer(const std::string& tensor) const {
-  auto it = producer_.find(std::string_view(tensor));
-  return it == producer_.end() ? -1 : it->second;
+  const Tensor* t = find(tensor);
+  return t ? t->producer : -1;
 }
 
-const std::vector<int>& Graph::consumers(const std::string& tensor) const {
-  static const std::vector<int> none;
-  auto it = consumers_.find(std::string_view(tensor));
-  return it == consumers_.end() ? none : it->second;
+std::span<const int> Graph::consumers(const std::string& tensor) const {
+  const Tensor* t = find(tensor);
+  if (!t) return {};
+  return {consumer_nodes_.data() + t->first_consumer, static_cast<size_t>(t->consumer_count)};
 }
 
 const onnx::TensorProto* Graph::initializer(const std::string& name) const {
-  auto it = inits_.find(std::string_view(name));
-  return it == inits_.end() ? nullptr : it->second;
+  const Tensor* t = find(name);
+  return t ? t->init : nullptr;
 }
 
 int Graph::find_node(const std::string& name) const {
@@ -121,17 +165,17 @@ int Graph::find_node(const std::string& name) const {
 }
 
 std::vector<std::string> bypass_nodes(onnx::GraphProto& g, const std::function<bool(const onnx::NodeProto&)>& pred) {
-  Graph idx(g);
-  std::unordered_set<std::string> read_by_subgraphs;
-  for (int i = 0; i < g.node_size(); ++i)
-    for (const auto& t : idx.implicit_inputs(i)) read_by_subgraphs.insert(t);
+  std::unordered_set<std::string> kept_names;  // graph outputs and what If/Loop bodies read
+  for (const auto& o : g.output()) kept_names.insert(o.name());
+  for (const auto& n : g.node())
+    if (has_subgraphs(n))
+      for (auto& t : subgraph_reads(n)) kept_names.insert(std::move(t));
   std::unordered_map<std::string, std::string> alias;
   std::unordered_set<int> drop;
   std::vector<std::string> names;
   for (int i = 0; i < g.node_size(); ++i) {
     const auto& n = g.node(i);
-    if (n.input_size() < 1 || n.output_size() != 1 || idx.is_graph_output(n.output(0)) ||
-        read_by_subgraphs.count(n.output(0)) || !pred(n))
+    if (n.input_size() < 1 || n.output_size() != 1 || kept_names.count(n.output(0)) || !pred(n))
       continue;
     alias[n.output(0)] = n.input(0);
     drop.insert(i);

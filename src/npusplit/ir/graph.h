@@ -6,8 +6,10 @@
 // change while an index over it is in use, and an index is moved, never copied.
 #include <onnx/onnx_pb.h>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,11 +34,12 @@ class Graph {
 
   // -1 when the tensor is a graph input, an initializer or unknown.
   int producer(const std::string& tensor) const;
-  const std::vector<int>& consumers(const std::string& tensor) const;
+  // The nodes reading TENSOR (a node reading it twice is listed twice), in node order.
+  std::span<const int> consumers(const std::string& tensor) const;
   const onnx::TensorProto* initializer(const std::string& name) const;
   bool is_constant(const std::string& tensor) const { return initializer(tensor) != nullptr; }
-  bool is_graph_input(const std::string& tensor) const { return inputs_.count(std::string_view(tensor)) > 0; }
-  bool is_graph_output(const std::string& tensor) const { return outputs_.count(std::string_view(tensor)) > 0; }
+  bool is_graph_input(const std::string& tensor) const { return has_flag(tensor, kInput); }
+  bool is_graph_output(const std::string& tensor) const { return has_flag(tensor, kOutput); }
   // Graph inputs that are not initializers (the real runtime inputs), in declaration order.
   const std::vector<std::string>& runtime_inputs() const { return runtime_inputs_; }
   const std::vector<std::string>& output_names() const { return output_names_; }
@@ -49,13 +52,28 @@ class Graph {
   bool has_subgraph(int node) const { return implicit_.count(node) > 0; }
 
  private:
+  enum Flag : uint8_t { kInput = 1, kOutput = 2 };
+  // Every tensor name the graph mentions gets one id, found with one hash lookup; what is known
+  // of it sits in vectors by id (the consumer lists packed in one array), so an index over a
+  // 4,000-node graph costs a few thousand allocations less than a map per fact.
+  struct Tensor {
+    int producer = -1;
+    uint8_t flags = 0;
+    const onnx::TensorProto* init = nullptr;
+    int first_consumer = 0, consumer_count = 0;  // a range of consumer_nodes_
+  };
+  const Tensor* find(const std::string& name) const;
+  bool has_flag(const std::string& name, uint8_t f) const {
+    const Tensor* t = find(name);
+    return t && (t->flags & f);
+  }
+
   const onnx::GraphProto* g_;
   // Keys view the proto's strings (implicit_'s own strings for subgraph reads: its map nodes,
   // and so those strings, stay where they are when the index is moved).
-  std::unordered_map<std::string_view, int> producer_;
-  std::unordered_map<std::string_view, std::vector<int>> consumers_;
-  std::unordered_map<std::string_view, const onnx::TensorProto*> inits_;
-  std::unordered_set<std::string_view> inputs_, outputs_;
+  std::unordered_map<std::string_view, int> ids_;
+  std::vector<Tensor> tensors_;
+  std::vector<int> consumer_nodes_;
   std::vector<std::string> runtime_inputs_, output_names_;
   std::vector<int> topo_;
   std::unordered_map<std::string_view, int> by_name_;
@@ -76,6 +94,11 @@ int keep_elements(google::protobuf::RepeatedPtrField<T>& field, Keep&& keep) {
   if (w < n) field.DeleteSubrange(w, n - w);
   return n - w;
 }
+
+// Whether N carries a subgraph (If/Loop/Scan bodies), and the outer-scope tensors those
+// subgraphs read without listing them as N's inputs.
+bool has_subgraphs(const onnx::NodeProto& n);
+std::vector<std::string> subgraph_reads(const onnx::NodeProto& n);
 
 // Removes the nodes PRED selects -- each must pass its first input through unchanged
 // (Identity, a same-type Cast) -- and points their readers at that input. A node whose output

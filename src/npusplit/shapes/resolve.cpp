@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -153,24 +154,41 @@ ShapeMap infer_shapes(onnx::ModelProto& m) {
 }
 
 int remove_dead_code(onnx::GraphProto& g) {
-  std::unordered_set<std::string> live;
+  const int n = g.node_size();
+  // Views of the proto's names (and of SUBGRAPH_READS' strings): nothing is removed before the
+  // live set is complete.
+  std::unordered_set<std::string_view> live;
+  live.reserve(static_cast<size_t>(n) * 3);
   for (const auto& o : g.output()) live.insert(o.name());
-  Graph idx(g);
-  std::vector<char> keep(g.node_size(), 0);
-  const auto& order = idx.topo_order();
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    const auto& n = g.node(*it);
+  std::deque<std::string> subgraph_read_names;
+  std::vector<char> keep(n, 0);
+  auto visit = [&](int i) {
+    if (keep[i]) return false;
+    const auto& node = g.node(i);
     bool needed = false;
-    for (const auto& o : n.output()) needed |= live.count(o) > 0;
-    if (!needed) continue;
-    keep[*it] = 1;
-    for (const auto& in : n.input()) live.insert(in);
-    for (const auto& in : idx.implicit_inputs(*it)) live.insert(in);
+    for (const auto& o : node.output()) needed |= live.count(o) > 0;
+    if (!needed) return false;
+    keep[i] = 1;
+    for (const auto& in : node.input()) live.insert(in);
+    if (has_subgraphs(node))
+      for (auto& t : subgraph_reads(node)) live.insert(subgraph_read_names.emplace_back(std::move(t)));
+    return true;
+  };
+  // ONNX files list nodes in topological order, so one sweep from the back finds every live
+  // node without building an index; a second sweep proves it. A graph out of order (an edited
+  // one) is then swept once in the index's topological order, which is complete.
+  for (int i = n - 1; i >= 0; --i) visit(i);
+  bool grew = false;
+  for (int i = n - 1; i >= 0; --i) grew |= visit(i);
+  if (grew) {
+    Graph idx(g);
+    const auto& order = idx.topo_order();
+    for (auto it = order.rbegin(); it != order.rend(); ++it) visit(*it);
   }
-  const int removed = keep_elements(*g.mutable_node(), [&](int i) { return keep[i] != 0; });
   std::unordered_set<std::string> dropped;
   for (const auto& t : g.initializer())
     if (!live.count(t.name())) dropped.insert(t.name());
+  const int removed = keep_elements(*g.mutable_node(), [&](int i) { return keep[i] != 0; });
   if (dropped.empty()) return removed;
   keep_elements(*g.mutable_initializer(), [&](int i) { return !dropped.count(g.initializer(i).name()); });
   // Old-IR models list initializers as graph inputs too: drop those of removed initializers.
