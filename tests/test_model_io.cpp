@@ -1,11 +1,18 @@
 // Model I/O: every bad-input case gives a one-line npusplit::Error (and exit 2 in the CLI).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <random>
 
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
+#include "npusplit/io/parallel_parse.h"
 #include "npusplit/ir/builder.h"
 #include "test_support.h"
 
@@ -140,6 +147,122 @@ TEST(ModelIo, SaveIsAtomicAndLeavesNoTempFiles) {
   for (const auto& e : std::filesystem::directory_iterator(d)) files += e.is_regular_file();
   EXPECT_EQ(files, 1);
   EXPECT_THROW(save_model(tiny_model(), "/proc/npusplit-cannot-write/a.onnx"), Error);
+}
+
+// The parallel parse (io/parallel_parse.h) must give the message one ParseFromString gives,
+// whatever order the fields come in, and refuse (so that the one-piece parse decides) whatever
+// it does not understand.
+namespace {
+using WFL = google::protobuf::internal::WireFormatLite;
+
+std::string field(int number, const std::string& payload) {
+  std::string out;
+  google::protobuf::io::StringOutputStream s(&out);
+  google::protobuf::io::CodedOutputStream c(&s);
+  c.WriteTag(WFL::MakeTag(number, WFL::WIRETYPE_LENGTH_DELIMITED));
+  c.WriteVarint32(static_cast<uint32_t>(payload.size()));
+  c.WriteString(payload);
+  return out;
+}
+
+onnx::ModelProto model_with_weights() {
+  ModelBuilder b;
+  auto x = b.input("x", {1, 4, 8, 8});
+  auto w1 = b.random_weight("w1", {4, 4, 3, 3}, 0.1f, 1);
+  auto w2 = b.random_weight("w2", {4, 4, 1, 1}, 0.1f, 2);
+  auto c1 = b.node("Conv", "c1", {x, w1}, {Attr::of("pads", std::vector<int64_t>{1, 1, 1, 1})});
+  auto c2 = b.node("Conv", "c2", {c1, w2});
+  b.output(c2, {1, 4, 8, 8});
+  auto m = b.build();
+  auto* t = m.mutable_graph()->add_initializer();  // typed storage, not raw_data
+  t->set_name("unused_typed");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(3);
+  for (float v : {1.f, 2.f, 3.f}) t->add_float_data(v);
+  m.mutable_graph()->mutable_initializer(0)->set_doc_string("first weight");
+  return m;
+}
+
+bool parse_parallel(const std::filesystem::path& p, onnx::ModelProto& out, int threads) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  const int64_t size = static_cast<int64_t>(std::filesystem::file_size(p));
+  const bool ok = parse_model_parallel(fd, size, out, threads);
+  ::close(fd);
+  return ok;
+}
+}  // namespace
+
+TEST(ParallelParse, GivesTheMessageOneParseGivesWhateverTheFieldOrder) {
+  const auto d = temp_dir("io_parallel");
+  const onnx::ModelProto m = model_with_weights();
+  // The graph's fields interleaved by hand: an initializer before the nodes, one between them,
+  // an unknown field (99) among them; the model's fields around the graph in an unusual order.
+  const auto& g = m.graph();
+  std::string graph = field(5, g.initializer(2).SerializeAsString()) + field(1, g.node(0).SerializeAsString()) +
+                      field(5, g.initializer(0).SerializeAsString()) + field(99, "kept as unknown") +
+                      field(1, g.node(1).SerializeAsString()) + field(5, g.initializer(1).SerializeAsString());
+  for (const auto& v : g.input()) graph += field(11, v.SerializeAsString());
+  for (const auto& v : g.output()) graph += field(12, v.SerializeAsString());
+  graph += field(2, g.name());
+  onnx::ModelProto head = m;
+  head.clear_graph();
+  const std::string bytes = field(14, "") + field(7, graph) + head.SerializeAsString();
+  write_bytes(d / "m.onnx", bytes);
+  onnx::ModelProto one;
+  ASSERT_TRUE(one.ParseFromString(bytes));
+  ASSERT_EQ(one.graph().initializer_size(), 3);
+  for (int threads : {1, 2, 3, 8}) {
+    onnx::ModelProto par;
+    ASSERT_TRUE(parse_parallel(d / "m.onnx", par, threads)) << threads;
+    EXPECT_EQ(par.SerializeAsString(), one.SerializeAsString()) << threads << " thread(s)";
+  }
+}
+
+TEST(ParallelParse, LeavesWhatItDoesNotUnderstandToTheOnePieceParse) {
+  const auto d = temp_dir("io_parallel_refuse");
+  const std::string good = model_with_weights().SerializeAsString();
+  onnx::ModelProto out;
+  write_bytes(d / "ok.onnx", good);
+  EXPECT_TRUE(parse_parallel(d / "ok.onnx", out, 2));
+  // Truncated inside an initializer, inside the graph's length, and by one byte.
+  for (size_t cut : {good.size() / 2, good.size() - 1, size_t{3}}) {
+    write_bytes(d / "t.onnx", good.substr(0, cut));
+    EXPECT_FALSE(parse_parallel(d / "t.onnx", out, 2)) << cut;
+    EXPECT_EQ(out.ByteSizeLong(), 0u);
+  }
+  // Two graph fields (protobuf merges them): not this parser's business.
+  write_bytes(d / "two.onnx", good + field(7, field(2, "second")));
+  EXPECT_FALSE(parse_parallel(d / "two.onnx", out, 2));
+  onnx::ModelProto merged;
+  EXPECT_TRUE(merged.ParseFromString(good + field(7, field(2, "second"))));
+  // An initializer whose bytes are not a TensorProto.
+  onnx::ModelProto broken = model_with_weights();
+  std::string gbytes = broken.graph().SerializeAsString() + field(5, std::string("\xff\xff\xff", 3));
+  broken.clear_graph();
+  write_bytes(d / "bad.onnx", broken.SerializeAsString() + field(7, gbytes));
+  EXPECT_FALSE(parse_parallel(d / "bad.onnx", out, 2));
+}
+
+TEST(ParallelParse, LoadModelOfALargeFileGivesTheSameModelAndTheSameErrors) {
+  // Over the 16 MiB from which load_model parses on several threads.
+  const auto d = temp_dir("io_parallel_large");
+  ModelBuilder b;
+  auto x = b.input("x", {1, 1024});
+  std::string y = x;
+  for (int i = 0; i < 5; ++i) {
+    auto w = b.random_weight("w" + std::to_string(i), {1024, 1024}, 0.01f, static_cast<uint32_t>(i + 1));
+    y = b.node("MatMul", "mm" + std::to_string(i), {y, w});
+  }
+  b.output(y, {1, 1024});
+  const auto m = b.build();
+  save_model(m, d / "big.onnx");
+  ASSERT_GT(std::filesystem::file_size(d / "big.onnx"), 16u << 20);
+  const auto loaded = load_model(d / "big.onnx");
+  EXPECT_EQ(loaded.SerializeAsString(), m.SerializeAsString());
+  const std::string bytes = read_file(d / "big.onnx");
+  write_bytes(d / "cut.onnx", bytes.substr(0, bytes.size() - 4096));
+  EXPECT_NE(error_of(d / "cut.onnx").find("corrupt or truncated"), std::string::npos);
 }
 
 TEST(Cli, BadInputsExitTwoWithOneLine) {

@@ -14,10 +14,12 @@
 #include <functional>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "npusplit/base/checked_math.h"
 #include "npusplit/base/text.h"
 #include "npusplit/error.h"
+#include "npusplit/io/parallel_parse.h"
 #include "npusplit/io/validate.h"
 
 namespace fs = std::filesystem;
@@ -149,9 +151,15 @@ onnx::ModelProto load_model(const fs::path& path) {
     ::close(fd);
     fail("{}: larger than 2 GiB, protobuf's limit for one ONNX file", what);
   }
-  // Parsed straight from the file: no second in-memory copy of a large model.
+  // Parsed straight from the file: no second in-memory copy of a large model. A large one has
+  // its initializers parsed on the machine's cores; a file that does not parse that way is
+  // parsed in one piece, which says what is wrong with it.
   onnx::ModelProto m;
-  {
+  constexpr int64_t kParallelFrom = 16 << 20;
+  const int threads = static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));
+  if (size >= kParallelFrom && threads >= 2 && parse_model_parallel(fd, size, m, threads)) {
+    ::close(fd);
+  } else {
     google::protobuf::io::FileInputStream raw(fd, 1 << 20);  // 1 MiB reads (the default is 8 KiB)
     raw.SetCloseOnDelete(true);
     google::protobuf::io::CodedInputStream coded(&raw);
