@@ -23,6 +23,7 @@ CompiledModel CompiledModel::adopt(ResolvedModel r) {
   c.notes_ = std::move(r.notes);
   c.stats_ = r.stats;
   c.folded_names_ = std::move(r.folded_names);
+  c.folded_fixed_ = r.stats.fold_converged && r.stats.known_by_ort == 0;
   c.reindex();
   return c;
 }
@@ -34,6 +35,7 @@ CompiledModel CompiledModel::clone() const {
   c.notes_ = notes_;
   c.stats_ = stats_;
   c.folded_names_ = folded_names_;
+  c.folded_fixed_ = folded_fixed_;
   if (c.proto_) c.reindex();
   return c;
 }
@@ -52,6 +54,7 @@ std::vector<TensorSpec> CompiledModel::input_specs() const {
 
 void CompiledModel::edit(const std::function<void(onnx::ModelProto&, ShapeMap&)>& change) {
   graph_.reset();  // stale while the proto changes
+  folded_fixed_ = false;
   try {
     change(*proto_, shapes_);
   } catch (...) {

@@ -39,6 +39,9 @@ class CompiledModel {
   const std::vector<std::string>& notes() const { return notes_; }  // e.g. "batch fixed to 1"
   const ResolveStats& stats() const { return stats_; }
   const std::vector<std::string>& folded_names() const { return folded_names_; }  // by the compile
+  // Folded to its fixed point by the compile and not edited since (shapes ONNX Runtime supplied
+  // afterwards could make more foldable): fold-static has nothing to do.
+  bool folded_to_fixed_point() const { return folded_fixed_; }
   // The runtime inputs at their fixed shapes (what verify feeds).
   std::vector<TensorSpec> input_specs() const;
 
@@ -56,6 +59,7 @@ class CompiledModel {
   std::vector<std::string> notes_;
   ResolveStats stats_;
   std::vector<std::string> folded_names_;
+  bool folded_fixed_ = false;
 };
 
 }  // namespace npusplit

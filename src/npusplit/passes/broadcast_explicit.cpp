@@ -6,6 +6,7 @@
 // Why: the user's ZeroDivisionError in ew_mult shape handling on the DINOv3 variants (DFC
 // 3.33) and "constant shape (a,b,c) not broadcastable" errors after the NHWC re-map --
 // research/hailo_ops.md §2 (H2, H3 and workaround (5)).
+#include <algorithm>
 #include <map>
 
 #include "npusplit/passes/editor.h"
@@ -60,22 +61,31 @@ class BroadcastExplicit : public Pass {
         if (full.empty()) {
           const auto src = constant_floats(*c);
           const auto count = static_cast<size_t>(out.numel());
-          // Broadcast by index arithmetic (right-aligned shapes), written straight into the
-          // new initializer (the largest tables are 8 MiB).
+          // Broadcast row by row (right-aligned shapes): each output row is a copy of a source
+          // row or one value repeated, the row's source offset kept by an odometer over the
+          // outer axes; written straight into the new initializer (the largest tables are 8 MiB).
           full = ed.add_floats(c->name() + "/full", out.dims, [&](float* dst) {
-            std::vector<int64_t> idx(out.rank(), 0);
-            for (size_t e = 0; e < count; ++e) {
-              int64_t off = 0, stride = 1;
-              for (int a = out.rank() - 1; a >= 0; --a) {
-                const int ca = a - lead;
-                if (ca >= 0) {
-                  if (ci.dims[ca] != 1) off += idx[a] * stride;
-                  stride *= ci.dims[ca];
+            const int rank = out.rank();
+            std::vector<int64_t> stride(rank, 0);  // into SRC per output axis; 0 where it broadcasts
+            for (int64_t a = rank - 1, st = 1; a >= 0; --a) {
+              const int64_t ca = a - lead;
+              if (ca < 0) continue;
+              if (ci.dims[ca] != 1) stride[a] = st;
+              st *= ci.dims[ca];
+            }
+            const int64_t row = out.dims[rank - 1];
+            std::vector<int64_t> idx(rank, 0);
+            int64_t off = 0;
+            for (size_t e = 0; e < count; e += static_cast<size_t>(row)) {
+              const float* s = src.data() + off;
+              if (stride[rank - 1] == 0) std::fill(dst + e, dst + e + row, *s);
+              else std::copy(s, s + row, dst + e);
+              for (int a = rank - 2; a >= 0; --a) {
+                if (++idx[a] < out.dims[a]) {
+                  off += stride[a];
+                  break;
                 }
-              }
-              dst[e] = src[static_cast<size_t>(off)];
-              for (int a = out.rank() - 1; a >= 0; --a) {
-                if (++idx[a] < out.dims[a]) break;
+                off -= stride[a] * (out.dims[a] - 1);
                 idx[a] = 0;
               }
             }

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 #include <unordered_set>
 
 #include "npusplit/error.h"
@@ -65,18 +66,35 @@ FixReport report_for(const std::vector<std::string>& names) {
   return report;
 }
 
-// Runs REPORT's passes on M to a fixed point; SHAPES describes M and is kept current.
-void run_to_fixed_point(onnx::ModelProto& m, ShapeMap& shapes, FixReport& report) {
+// Runs REPORT's passes on M to a fixed point; SHAPES describes M and is kept current. SETTLED
+// names a pass known to find nothing in M as given (fold-static after a compile that folded to
+// its fixed point): it first runs once another pass has changed M.
+void run_to_fixed_point(onnx::ModelProto& m, ShapeMap& shapes, FixReport& report, const std::string& settled = {}) {
+  bool edited = false;
+  // What M is now, for telling what a pass changed: a pass that rewrites nothing leaves M as it
+  // was, so the fingerprint is taken again only after a change.
+  std::optional<GraphFingerprint> current;
   for (report.iterations = 1; report.iterations <= 8; ++report.iterations) {
     int changed = 0;
     for (auto& r : report.results) {
+      if (!edited && r.pass == settled) {
+        spdlog::debug("pass {} iteration {}: at its fixed point already (the compile folded)", r.pass,
+                      report.iterations);
+        continue;
+      }
       const Pass* p = find_pass(r.pass);
       const auto t0 = std::chrono::steady_clock::now();
-      const GraphFingerprint before = fingerprint(m.graph());
+      if (!current) current = fingerprint(m.graph());
+      GraphFingerprint before = std::move(*current);
+      current.reset();
       PassResult pr = p->run(m, shapes);
       spdlog::debug("pass {} iteration {}: {} rewrites in {:.0f} ms", r.pass, report.iterations, pr.rewrites,
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      if (pr.rewrites == 0) continue;
+      if (pr.rewrites == 0) {
+        current = std::move(before);
+        continue;
+      }
+      edited = true;
       changed += pr.rewrites;
       r.rewrites += pr.rewrites;
       r.changes.insert(r.changes.end(), pr.changes.begin(), pr.changes.end());
@@ -129,7 +147,8 @@ FixReport apply_passes(CompiledModel& model, const std::vector<std::string>& nam
       r.rewrites = model.stats().folded_nodes;
       for (const auto& n : model.folded_names()) r.changes.push_back({n, "(folded into an initializer)"});
     }
-  model.edit([&](onnx::ModelProto& m, ShapeMap& shapes) { run_to_fixed_point(m, shapes, report); });
+  const std::string settled = model.folded_to_fixed_point() ? "fold-static" : "";
+  model.edit([&](onnx::ModelProto& m, ShapeMap& shapes) { run_to_fixed_point(m, shapes, report, settled); });
   return report;
 }
 

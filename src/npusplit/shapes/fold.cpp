@@ -775,7 +775,10 @@ FoldOutcome fold_static(onnx::ModelProto& m, const ShapeMap* known) {
       spdlog::debug("fold round {}: 0 node(s) in {:.0f} ms{}", r,
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
                     partial.empty() ? "" : "; some shapes are partial: one full inference, then another round");
-      if (partial.empty()) break;
+      if (partial.empty()) {
+        out.stats.converged = true;
+        break;
+      }
       // The full inference's data propagation may know what node by node could not: it decides
       // before folding stops (never fewer folds than with a full inference every round).
       shapes_current = false;

@@ -28,6 +28,7 @@ struct FoldStats {
   int evaluated_by_ort = 0;   // nodes left to ONNX Runtime
   int ort_sessions = 0;       // at most one per round
   int full_inferences = 0;    // whole-model shape inferences (the rest is refreshed node by node)
+  bool converged = false;     // its last round folded nothing: folding again finds nothing
 };
 
 struct FoldOutcome {

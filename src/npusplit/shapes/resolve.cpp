@@ -269,6 +269,7 @@ ResolvedModel resolve(onnx::ModelProto m, const ResolveOptions& opts) {
     auto fo = fold_static(m, &r.shapes);
     r.stats.folded_nodes = fo.stats.folded_nodes;
     r.stats.fold_rounds = fo.stats.rounds;
+    r.stats.fold_converged = fo.stats.converged;
     r.folded_names = std::move(fo.folded_names);
     r.shapes = std::move(fo.shapes);
   }

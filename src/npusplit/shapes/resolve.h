@@ -38,6 +38,7 @@ struct ResolveStats {
   int unresolved = 0;
   int folded_nodes = 0;
   int fold_rounds = 0;
+  bool fold_converged = false;  // folding reached its fixed point (fold-static would find nothing)
 };
 
 struct ResolvedModel {
