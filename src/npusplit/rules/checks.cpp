@@ -115,20 +115,35 @@ CheckResult check_const_inputs(const NodeContext& c, const YAML::Node& p) {
   return std::nullopt;
 }
 
+// Where a node's axes come from: an attribute, else a constant input, else a default
+// ("all", "none" or one axis).
+struct AxesSpec {
+  std::string attr;
+  int input = -1;
+  std::string fallback = "all";
+};
+
+AxesSpec axes_spec(const YAML::Node& p) {
+  AxesSpec s;
+  if (p["attr"]) s.attr = p["attr"].as<std::string>();
+  if (p["input"]) s.input = p["input"].as<int>();
+  if (p["default"]) s.fallback = p["default"].as<std::string>();
+  return s;
+}
+
 // The axes a node works on, normalised to [0, rank).
-std::optional<std::vector<int64_t>> node_axes(const NodeContext& c, const YAML::Node& p, int rank,
-                                              std::string* why) {
+std::optional<std::vector<int64_t>> node_axes(const NodeContext& c, const AxesSpec& p, int rank, std::string* why) {
   std::vector<int64_t> axes;
   bool given = false;
-  if (p["attr"]) {
-    if (const auto* a = find_attr(c.node, p["attr"].as<std::string>())) {
+  if (!p.attr.empty()) {
+    if (const auto* a = find_attr(c.node, p.attr)) {
       given = true;
       if (a->ints_size()) axes.assign(a->ints().begin(), a->ints().end());
       else axes.push_back(a->i());
     }
   }
-  if (!given && p["input"]) {
-    const int k = p["input"].as<int>();
+  if (!given && p.input >= 0) {
+    const int k = p.input;
     if (k < c.node.input_size() && !c.node.input(k).empty()) {
       auto v = c.const_ints(k);
       if (!v) {
@@ -140,7 +155,7 @@ std::optional<std::vector<int64_t>> node_axes(const NodeContext& c, const YAML::
     }
   }
   if (!given) {
-    const std::string d = p["default"] ? p["default"].as<std::string>() : "all";
+    const std::string& d = p.fallback;
     if (d == "none") return std::vector<int64_t>{};
     if (d == "all") {
       axes.resize(rank);
@@ -179,22 +194,27 @@ std::optional<std::vector<int64_t>> node_axes(const NodeContext& c, const YAML::
   return axes;
 }
 
-CheckResult check_axes_roles(const NodeContext& c, const YAML::Node& p) {
-  const bool use_out = p["tensor"] && p["tensor"].as<std::string>() == "output";
+// Every axis SPEC names on the node's first input (or output) has a role in ROLES.
+CheckResult axes_in_roles(const NodeContext& c, const AxesSpec& spec, bool use_out, const YAML::Node& roles_node) {
   const std::string& t = use_out ? c.node.output(0) : c.node.input(0);
   const auto& info = c.info(t);
   if (!info.has_rank) return fmt::format("rank of {} unknown", t);
   const int rank = info.rank();
   std::string why;
-  auto axes = node_axes(c, p, rank, &why);
+  auto axes = node_axes(c, spec, rank, &why);
   if (!axes) return why;
-  const auto roles = strings(p["roles"]);
+  const auto roles = strings(roles_node);
   for (auto a : *axes) {
     const std::string role = axis_role(rank, static_cast<int>(a));
     if (!role_allowed(role, roles))
       return fmt::format("axis {} of a {}-D tensor is the {} axis", a, rank, role);
   }
   return std::nullopt;
+}
+
+CheckResult check_axes_roles(const NodeContext& c, const YAML::Node& p) {
+  const bool use_out = p["tensor"] && p["tensor"].as<std::string>() == "output";
+  return axes_in_roles(c, axes_spec(p), use_out, p["roles"]);
 }
 
 CheckResult check_attr_in(const NodeContext& c, const YAML::Node& p) {
@@ -507,11 +527,8 @@ CheckResult check_match(const NodeContext& c, const YAML::Node& p) {
 CheckResult check_gather_const_index(const NodeContext& c, const YAML::Node& p) {
   if (c.node.input_size() < 2 || !c.is_const(c.node.input(1)))
     return std::string("indices are computed at run time");
-  YAML::Node q;
-  q["attr"] = "axis";
-  q["default"] = "0";
-  q["roles"] = p["roles"];
-  return check_axes_roles(c, q);
+  static const AxesSpec gather_axis{"axis", -1, "0"};
+  return axes_in_roles(c, gather_axis, false, p["roles"]);
 }
 
 const std::map<std::string, std::function<CheckResult(const NodeContext&, const YAML::Node&)>>& registry() {
