@@ -705,7 +705,14 @@ RoundResult sweep(onnx::ModelProto& m, const ShapeMap& shapes) {
     }
     std::string bytes;
     fm.SerializeToString(&bytes);
-    spdlog::debug("fold: {} node(s) to ONNX Runtime, a {:.1f} MiB model", rr.by_ort, double(bytes.size()) / (1 << 20));
+    if (spdlog::should_log(spdlog::level::debug)) {
+      std::map<std::string, int> ops;  // what the sweep could not evaluate, by op
+      for (const auto& n : fg->node()) ++ops[n.op_type()];
+      std::string list;
+      for (const auto& [op, k] : ops) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", op, k);
+      spdlog::debug("fold: {} node(s) to ONNX Runtime ({}), a {:.1f} MiB model", rr.by_ort, list,
+                    double(bytes.size()) / (1 << 20));
+    }
     OrtOptions oo;
     oo.intra_threads = 1;
     auto session = make_session(bytes, oo, "constant folding");
