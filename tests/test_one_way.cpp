@@ -4,9 +4,11 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 
 #include "npusplit/app/demo_model.h"
+#include "npusplit/app/run.h"
 #include "npusplit/app/split.h"
 #include "npusplit/base/json_text.h"
 #include "npusplit/base/sha256.h"
@@ -15,6 +17,7 @@
 #include "npusplit/ir/builder.h"
 #include "npusplit/model/compiled_model.h"
 #include "npusplit/partition/partitioner.h"
+#include "npusplit/report/run_report.h"
 #include "npusplit/split/splitter.h"
 #include "npusplit/verify/verify.h"
 #include "test_support.h"
@@ -196,6 +199,38 @@ TEST(OneWay, ManifestIsMadeFromTheTypedResult) {
     EXPECT_EQ(again["crossing"][k]["name"], r.stages.renamed[k].second) << k;
     EXPECT_EQ(again["crossing"][k]["original_tensor"], r.stages.renamed[k].first) << k;
   }
+}
+
+// run's recipe: the header comes before the first input, every input is reported as it
+// finishes (a bad one too, and the run goes on), and the JSON is made from the typed result.
+TEST(OneWay, RunRecipeReportsTheHeaderFirstThenEachInput) {
+  const fs::path d = temp_dir("one_way_run");
+  save_model(build_demo_detector(), d / "det.onnx");
+  cv::imwrite((d / "pic.png").string(), draw_demo_picture(128));
+  std::ofstream(d / "broken.png") << "not a picture";
+  RunRequest q;
+  q.models.model = (d / "det.onnx").string();
+  q.inputs = {(d / "pic.png").string(), (d / "broken.png").string()};
+  q.options.out_dir = d / "out";
+  q.options.decode.class_names = demo_class_names();
+  std::vector<std::string> events;
+  RunEvents on;
+  on.started = [&](const RunHeader& h) { events.push_back("start " + std::to_string(h.width)); };
+  on.input_done = [&](const InputReport& r, bool split) {
+    events.push_back((r.error.empty() ? "done " : "failed ") + fs::path(r.spec).filename().string() +
+                     (split ? " split" : " whole"));
+  };
+  const RunResult r = run_detection(q, on);
+  EXPECT_EQ(events, (std::vector<std::string>{"start 128", "done pic.png whole", "failed broken.png whole"}));
+  EXPECT_EQ(r.header.width, 128);
+  ASSERT_EQ(r.report.inputs.size(), 2u);
+  EXPECT_GT(r.report.inputs[0].detections, 0);
+  EXPECT_EQ(r.report.failed(), 1);
+  EXPECT_EQ(r.report.exit_code(), 1);
+  const auto j = run_json(r, q.options.decode.threshold);
+  EXPECT_EQ(j["schema"], "npusplit.run/1");
+  EXPECT_EQ(j["failed"], 1);
+  EXPECT_EQ(j["inputs"].size(), 2u);
 }
 
 }  // namespace

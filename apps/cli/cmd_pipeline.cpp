@@ -11,7 +11,7 @@
 #include "npusplit/error.h"
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/media/bench.h"
-#include "npusplit/media/run.h"
+#include "npusplit/app/run.h"
 #include "npusplit/report/bench_report.h"
 #include "npusplit/report/run_report.h"
 #include "npusplit/pipeline/host_compare.h"
@@ -84,25 +84,17 @@ void add_run(CLI::App& app, int& exit_code) {
     ro.out_dir = out_dir;
     ro.detections = detections == "jsonl" ? DetectionsWriter::Format::jsonl : DetectionsWriter::Format::json;
     ro.preprocess = run_preprocess(ma.manifest, ma.stage1, pre, as_json);
-    Built b = build_pipeline(ma, false);
-    TwoStagePipeline& p = *b.pipeline;
-    ro.model_label = b.what;
-    const DetrLayout layout = detr_layout(p.outputs());
-    const auto media = expand_inputs(inputs);
-    const Feeder feed(p);
-    const RunHeader header{b.what, stage_names(p), layout_name(layout), feed.width(), feed.height()};
-    if (!as_json) std::cout << run_header_text(header) << std::flush;
-    const auto report = run_media(p, media, ro, [&](const InputReport& r) {
+    RunEvents events;
+    if (!as_json) events.started = [](const RunHeader& h) { std::cout << run_header_text(h) << std::flush; };
+    events.input_done = [&](const InputReport& r, bool split) {
       if (!r.error.empty()) std::cerr << "npusplit: error: " << r.error << " (skipped)\n";
-      if (!as_json) std::cout << input_report_text(r, p.is_split(), ro.decode.threshold) << std::flush;
-    });
-    if (as_json) {
-      std::cout << dump_json(run_json(header, ro.decode.threshold, report));
-    } else {
-      std::cout << run_summary_text(report);
-    }
-    if (report.interrupted) std::cerr << "npusplit: interrupted: stopped after the current frame; what was done is written\n";
-    exit_code = report.exit_code();
+      if (!as_json) std::cout << input_report_text(r, split, ro.decode.threshold) << std::flush;
+    };
+    const RunResult r = run_detection({ma, inputs, ro}, events);
+    std::cout << (as_json ? dump_json(run_json(r, ro.decode.threshold)) : run_summary_text(r.report));
+    if (r.report.interrupted)
+      std::cerr << "npusplit: interrupted: stopped after the current frame; what was done is written\n";
+    exit_code = r.report.exit_code();
   });
 }
 

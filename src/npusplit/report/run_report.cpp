@@ -66,7 +66,9 @@ nlohmann::json input_report_json(const InputReport& r) {
   return j;
 }
 
-nlohmann::json run_json(const RunHeader& h, float threshold, const RunReport& r) {
+nlohmann::json run_json(const RunResult& result, float threshold) {
+  const RunHeader& h = result.header;
+  const RunReport& r = result.report;
   nlohmann::json j = {{"schema", "npusplit.run/1"}, {"model", h.model},           {"backend", h.backend},
                       {"layout", h.layout},         {"threshold", threshold},     {"interrupted", r.interrupted},
                       {"failed", r.failed()},       {"inputs", nlohmann::json::array()}};

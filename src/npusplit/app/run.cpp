@@ -1,0 +1,20 @@
+#include "npusplit/app/run.h"
+
+namespace npusplit {
+
+RunResult run_detection(RunRequest q, const RunEvents& events) {
+  Built b = build_pipeline(q.models, false);
+  TwoStagePipeline& p = *b.pipeline;
+  q.options.model_label = b.what;
+  const auto media = expand_inputs(q.inputs);
+  const Feeder feed(p);  // an input it cannot fill fails here, before any output
+  RunResult r;
+  r.header = {b.what, stage_names(p), layout_name(detr_layout(p.outputs())), feed.width(), feed.height()};
+  if (events.started) events.started(r.header);
+  r.report = run_media(p, media, q.options, [&](const InputReport& in) {
+    if (events.input_done) events.input_done(in, p.is_split());
+  });
+  return r;
+}
+
+}  // namespace npusplit
