@@ -4,6 +4,9 @@
 // research/hailo_ops.md, and the parser log in the loop (log excerpts quoted in public issues).
 #include <gtest/gtest.h>
 
+#include "npusplit/app/rules.h"
+#include "npusplit/report/rules_report.h"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -352,6 +355,22 @@ TEST(RulesCli, ReproAllWritesOneGraphPairPerRuleAndCheckFlagsIt) {
   EXPECT_NE(at53.out.find("DFC 5.3 rules (chosen with --dfc)"), std::string::npos) << at53.out;
   EXPECT_NE(at53.out.find("suspect"), std::string::npos) << at53.out;
   EXPECT_NE(at53.out.find("unverified on 5.2/5.3"), std::string::npos) << at53.out;
+  fs::remove_all(dir);
+}
+
+TEST(RulesCli, ReproBatchIsATypedResultTheReportPrints) {
+  const fs::path dir = fs::path(NPUSPLIT_BINARY_DIR) / "test_tmp" / "repro_batch";
+  fs::remove_all(dir);
+  const ReproBatch b = write_all_repros("hailo8", dir);
+  const auto ids = rule_ids(load_rules_all_versions("hailo8"));
+  EXPECT_EQ(b.written + static_cast<int>(b.skipped.size()), static_cast<int>(ids.size()));
+  EXPECT_GT(b.written, 0);
+  for (const auto& s : b.skipped) {
+    EXPECT_EQ(s.target, "hailo8");
+    EXPECT_FALSE(s.why.empty()) << s.rule;
+  }
+  const std::string text = repro_batch_text(b);
+  EXPECT_NE(text.find(std::to_string(b.written) + " repros written under " + dir.string()), std::string::npos) << text;
   fs::remove_all(dir);
 }
 

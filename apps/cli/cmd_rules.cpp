@@ -1,27 +1,14 @@
 // rules, repro: the rule files as documents, and a minimal graph per rule.
-#include <fmt/format.h>
-
 #include <iostream>
 
 #include "commands.h"
+#include "npusplit/app/rules.h"
 #include "npusplit/error.h"
-#include "npusplit/io/model_io.h"
+#include "npusplit/io/atomic_output.h"
+#include "npusplit/report/rules_report.h"
 #include "npusplit/rules/markdown.h"
-#include "npusplit/rules/repro.h"
-#include "npusplit/rules/rule_set.h"
 
 namespace npusplit::cli {
-
-namespace {
-std::vector<RuleSet> rule_sets(const std::string& target) {
-  std::vector<RuleSet> out;
-  if (!target.empty()) {
-    out.push_back(load_rules_all_versions(target));
-    return out;
-  }
-  return shipped_rule_sets();
-}
-}  // namespace
 
 void add_rules(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("rules", "The rule files: rule ids per target, the supported-ops document (--markdown) or the research audit (--audit)");
@@ -33,16 +20,8 @@ void add_rules(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--out", out, "write to FILE instead of stdout");
   cmd->callback([&] {
     if (markdown && audit) throw npusplit::Error("give --markdown or --audit, not both");
-    const auto sets = rule_sets(target);
-    std::string text;
-    if (markdown) text = supported_ops_markdown(sets);
-    else if (audit) text = audit_markdown(sets);
-    else
-      for (const auto& rs : sets) {
-        text += fmt::format("{} (hw-arch {}, DFC {}, default {})\n", rs.target, rs.hw_arch,
-                            fmt::join(rs.dfc_versions, ", "), rs.dfc);
-        for (const auto& id : rule_ids(rs)) text += "  " + id + (has_repro(rs, id) ? "" : "  (no repro graph)") + "\n";
-      }
+    const auto sets = rule_files(target);
+    const std::string text = markdown ? supported_ops_markdown(sets) : audit ? audit_markdown(sets) : rule_ids_text(sets);
     if (out.empty()) std::cout << text;
     else write_file_atomic(out, text);
     exit_code = 0;
@@ -60,31 +39,8 @@ void add_repro(CLI::App& app, int& exit_code) {
   cmd->add_flag("--all", all, "one repro per rule");
   cmd->callback([&] {
     if (all == !rule.empty()) throw npusplit::Error("give a RULE or --all");
-    if (!all) {
-      (void)load_rules(target.empty() ? "hailo8" : target, dfc);  // a wrong --dfc is a one-line error
-      std::string why;
-      auto r = make_repro(load_rules_all_versions(target.empty() ? "hailo8" : target), rule, &why);
-      if (!r) throw npusplit::Error(fmt::format("no repro for '{}': {}", rule, why));
-      for (const auto& f : write_repro(*r, out)) std::cout << "wrote " << f.string() << "\n";
-      exit_code = 0;
-      return;
-    }
-    int written = 0, skipped = 0;
-    for (const auto& rs : rule_sets(target)) {
-      const auto dir = target.empty() ? std::filesystem::path(out) / rs.target : std::filesystem::path(out);
-      for (const auto& id : rule_ids(rs)) {
-        std::string why;
-        auto r = make_repro(rs, id, &why);
-        if (!r) {
-          std::cout << fmt::format("{} {}: no repro ({})\n", rs.target, id, why);
-          ++skipped;
-          continue;
-        }
-        write_repro(*r, dir);
-        ++written;
-      }
-    }
-    std::cout << fmt::format("{} repros written under {}, {} rules without one\n", written, out, skipped);
+    std::cout << (all ? repro_batch_text(write_all_repros(target, out))
+                      : repro_files_text(write_rule_repro(target, dfc, rule, out)));
     exit_code = 0;
   });
 }
