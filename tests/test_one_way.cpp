@@ -17,6 +17,7 @@
 #include "npusplit/ir/builder.h"
 #include "npusplit/model/compiled_model.h"
 #include "npusplit/partition/partitioner.h"
+#include "npusplit/report/detections_report.h"
 #include "npusplit/report/run_report.h"
 #include "npusplit/split/splitter.h"
 #include "npusplit/verify/verify.h"
@@ -231,6 +232,43 @@ TEST(OneWay, RunRecipeReportsTheHeaderFirstThenEachInput) {
   EXPECT_EQ(j["schema"], "npusplit.run/1");
   EXPECT_EQ(j["failed"], 1);
   EXPECT_EQ(j["inputs"].size(), 2u);
+}
+
+// The run loop hands on typed frames; the detections files are made from them in report/.
+TEST(OneWay, DetectionsFilesAreMadeFromTheTypedFrames) {
+  const fs::path d = temp_dir("one_way_detections");
+  RunOptions o;
+  o.model_label = "m.onnx";
+  o.save_every = 100;
+  FrameRecord f;
+  f.frame = 0;
+  f.width = 640;
+  f.height = 480;
+  f.stage1_ms = 1.5;
+  f.detections.push_back({3, "cat", 0.9f, 1, 2, 3, 4});
+  for (auto format : {DetectionsFormat::json, DetectionsFormat::jsonl}) {
+    o.detections = format;
+    const fs::path p = d / (format == DetectionsFormat::json ? "a.json" : "a.jsonl");
+    {
+      auto sink = detections_file({"pic.png", p, &o});
+      sink->add(f);
+      sink->close(true);
+    }
+    const std::string text = slurp(p);
+    if (format == DetectionsFormat::json) {
+      const auto j = nlohmann::json::parse(text);
+      EXPECT_EQ(j["schema"], "npusplit.detections/1");
+      EXPECT_EQ(j["complete"], true);
+      ASSERT_EQ(j["frames"].size(), 1u);
+      EXPECT_EQ(j["frames"][0], frame_json(f));
+      EXPECT_EQ(j["frames"][0]["detections"][0]["label"], "cat");
+      EXPECT_EQ(j["frames"][0]["timing_ms"]["stage1"], 1.5);
+    } else {
+      EXPECT_EQ(count_lines_with(text, "\n"), 3) << text;  // header, the frame, the end line
+      EXPECT_NE(text.find("npusplit.detections-lines/1"), std::string::npos);
+      EXPECT_NE(text.find("{\"end\":{\"complete\":true,\"frames\":1}}"), std::string::npos) << text;
+    }
+  }
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "npusplit/detect/draw.h"
 #include "npusplit/detect/postprocess.h"
 #include "npusplit/detect/preprocess.h"
+#include "npusplit/report/detections_report.h"
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/ir/builder.h"

@@ -82,7 +82,7 @@ void add_run(CLI::App& app, int& exit_code) {
   cmd->callback([&] {
     if (!labels_file.empty()) ro.decode.class_names = load_labels(labels_file);
     ro.out_dir = out_dir;
-    ro.detections = detections == "jsonl" ? DetectionsWriter::Format::jsonl : DetectionsWriter::Format::json;
+    ro.detections = detections == "jsonl" ? DetectionsFormat::jsonl : DetectionsFormat::json;
     ro.preprocess = run_preprocess(ma.manifest, ma.stage1, pre, as_json);
     RunEvents events;
     if (!as_json) events.started = [](const RunHeader& h) { std::cout << run_header_text(h) << std::flush; };

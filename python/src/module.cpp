@@ -32,6 +32,8 @@
 #include "npusplit/ir/tensor_info.h"
 #include "npusplit/pipeline/two_stage.h"
 #include "npusplit/report/check_report.h"
+#include "npusplit/report/info_report.h"
+#include "npusplit/report/split_report.h"
 #include "npusplit/rules/rule_set.h"
 #include "npusplit/ort/ort_util.h"
 #include "npusplit/runtime/stage.h"
@@ -82,16 +84,10 @@ Analysis analyze_loaded(const LoadedModel& m, const AnalyzeOptions& o) {
 }
 
 // `npusplit info --json`
-std::string info_json(const LoadedModel& m, const Shapes& shapes) {
+std::string info_json_of(const LoadedModel& m, const Shapes& shapes) {
   AnalyzeOptions o = analyze_options("hailo8", "", "", shapes);
   o.partition = false;
-  auto a = analyze_loaded(m, o);
-  nlohmann::json j = {{"schema", "npusplit.info/1"}};
-  j.update(summary_json(a.summary));
-  j["flops"] = a.total_flops;
-  j["nodes_after_folding"] = a.model.proto().graph().node_size();
-  j["notes"] = a.model.notes();
-  return j.dump();
+  return npusplit::info_json(analyze_loaded(m, o)).dump();
 }
 
 // `npusplit check --json`
@@ -143,19 +139,7 @@ std::string split_json_of(const std::string& model, const std::string& out_dir, 
   o.stem = stem;
   o.allow_suspect = allow_suspect;
   o.fused_host = fused_host;
-  auto r = split_model(o);
-  nlohmann::json j;
-  j["manifest"] = r.manifest;
-  j["stage1"] = r.stage1_path.string();
-  j["stage2"] = r.stage2_path.string();
-  j["manifest_path"] = r.manifest_path.string();
-  j["stage2_fused"] = r.stage2_fused_path.empty() ? nlohmann::json() : nlohmann::json(r.stage2_fused_path.string());
-  j["start_nodes"] = r.stages.stage1_start_nodes;
-  j["end_nodes"] = r.stages.stage1_end_nodes;
-  j["verify"] = r.verify ? verify_json(*r.verify) : nlohmann::json();
-  j["verify_fused_ok"] = r.verify_fused ? nlohmann::json(r.verify_fused->ok) : nlohmann::json();
-  j["text"] = split_text(r);
-  return j.dump();
+  return split_result_json(split_model(o)).dump();
 }
 
 // `npusplit verify --json`
@@ -393,7 +377,7 @@ NB_MODULE(_npusplit, m) {
       .def_ro("path", &LoadedModel::path)
       .def_ro("file_bytes", &LoadedModel::file_bytes);
   m.def("load", &load, "path"_a, nb::call_guard<nb::gil_scoped_release>());
-  m.def("info_json", &info_json, "model"_a, "input_shapes"_a, nb::call_guard<nb::gil_scoped_release>());
+  m.def("info_json", &info_json_of, "model"_a, "input_shapes"_a, nb::call_guard<nb::gil_scoped_release>());
   m.def("check_json", &check_json_of, "model"_a, "target"_a, "dfc"_a, "parser_log"_a, "input_shapes"_a,
         nb::call_guard<nb::gil_scoped_release>());
   m.def("fix_json", &fix_json_of, "model"_a, "out"_a, "target"_a, "passes"_a, "input_shapes"_a, "verify"_a,

@@ -9,6 +9,7 @@
 #include "npusplit/detect/draw.h"
 #include "npusplit/io/atomic_output.h"
 #include "npusplit/io/model_io.h"
+#include "npusplit/report/detections_report.h"
 #include "npusplit/runtime/stage.h"
 
 namespace npusplit {

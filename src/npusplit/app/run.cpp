@@ -1,5 +1,7 @@
 #include "npusplit/app/run.h"
 
+#include "npusplit/report/detections_report.h"
+
 namespace npusplit {
 
 RunResult run_detection(RunRequest q, const RunEvents& events) {
@@ -11,7 +13,7 @@ RunResult run_detection(RunRequest q, const RunEvents& events) {
   RunResult r;
   r.header = {b.what, stage_names(p), layout_name(detr_layout(p.outputs())), feed.width(), feed.height()};
   if (events.started) events.started(r.header);
-  r.report = run_media(p, media, q.options, [&](const InputReport& in) {
+  r.report = run_media(p, media, q.options, detections_file, [&](const InputReport& in) {
     if (events.input_done) events.input_done(in, p.is_split());
   });
   return r;

@@ -198,14 +198,5 @@ std::string class_label(int class_id, const std::vector<std::string>& names) {
   return "class " + std::to_string(class_id);
 }
 
-nlohmann::json detections_json(const std::vector<Detection>& dets) {
-  auto arr = nlohmann::json::array();
-  for (const auto& d : dets)
-    arr.push_back({{"class_id", d.class_id},
-                   {"label", d.label},
-                   {"score", d.score},
-                   {"box_xyxy", {d.x1, d.y1, d.x2, d.y2}}});
-  return arr;
-}
 
 }  // namespace npusplit

@@ -8,7 +8,6 @@
 //     the `orig_target_sizes` input (int64 [N,2] = w,h), `scores` float [N,Q].
 // Either way the box is brought back through the ImageTransform of the preprocessing (stretch or
 // letterbox) to the original image. Only batch item 0 is decoded (the pipeline fixes batch to 1).
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <string>
@@ -56,6 +55,5 @@ const std::vector<std::string>& coco80_names();
 std::vector<std::string> load_labels(const std::filesystem::path& path);
 std::string class_label(int class_id, const std::vector<std::string>& names);
 
-nlohmann::json detections_json(const std::vector<Detection>& dets);
 
 }  // namespace npusplit

@@ -1,8 +1,6 @@
 #pragma once
-// What `run` writes as it goes: the annotated video, and the detections (JSON Lines appended
-// per frame, or one JSON document rewritten atomically every N frames), so an interrupted run
-// keeps every frame it finished.
-#include <nlohmann/json.hpp>
+// What `run` writes as it goes besides the detections (report/detections_report.h): the
+// annotated video, and the Ctrl-C guard that lets an interrupted run keep every frame it finished.
 
 #include <cstdio>
 #include <filesystem>
@@ -33,33 +31,6 @@ class AnnotatedVideo {
   double fps_;
   std::string codec_;
   std::unique_ptr<VideoWriter> writer_;  // the media plugin's
-};
-
-class DetectionsWriter {
- public:
-  enum class Format { json, jsonl };
-  // HEADER: the document's fields other than "frames" (schema, input, model, ...).
-  // JSON: PATH is rewritten (atomically) every SAVE_EVERY frames and on close.
-  // JSONL: the header is the first line, then one line per frame, flushed as written.
-  // JSON has "complete": false until closed after the last frame.
-  DetectionsWriter(std::filesystem::path path, Format format, nlohmann::json header, int save_every);
-  ~DetectionsWriter();
-  void add(nlohmann::json frame);
-  // The final write; COMPLETE false when the run was interrupted. JSONL ends with a line
-  // {"end": {"frames": N, "complete": ...}}. Safe to call twice.
-  void close(bool complete = true);
-  const std::filesystem::path& path() const { return path_; }
-  int64_t frames() const { return frames_; }
-
- private:
-  void save_json();
-  std::filesystem::path path_;
-  Format format_;
-  nlohmann::json doc_;
-  int save_every_;
-  int64_t frames_ = 0, unsaved_ = 0;
-  std::FILE* lines_ = nullptr;
-  bool closed_ = false;
 };
 
 // Ctrl-C while a run is on: the first SIGINT asks the loop to stop after the current frame

@@ -110,6 +110,7 @@ struct Context {
   Progress& progress;
   int64_t& frames_done;
   std::set<std::string>& stems;
+  const FrameSinks& sinks;
 };
 
 void run_one(Context& c, const MediaInput& in, InputReport& r) {
@@ -119,18 +120,11 @@ void run_one(Context& c, const MediaInput& in, InputReport& r) {
   const bool video_out = !src.is_image() && !c.o.frames_as_png;
   const int64_t limit = c.o.max_frames > 0 ? c.o.max_frames : (in.kind == MediaKind::camera ? 100 : 0);
 
-  nlohmann::json header = {{"schema", c.o.detections == DetectionsWriter::Format::jsonl ? "npusplit.detections-lines/1"
-                                                                                        : "npusplit.detections/1"},
-                           {"input", in.spec},
-                           {"model", c.o.model_label},
-                           {"threshold", c.o.decode.threshold},
-                           {"letterbox", c.o.preprocess.letterbox}};
-  const fs::path det_path =
-      c.o.out_dir / (stem + (c.o.detections == DetectionsWriter::Format::jsonl ? ".jsonl" : ".json"));
+  const fs::path det_path = c.o.out_dir / (stem + (c.o.detections == DetectionsFormat::jsonl ? ".jsonl" : ".json"));
   refuse_overwrite(det_path, in);
   std::unique_ptr<AnnotatedVideo> video;
   if (video_out) video = std::make_unique<AnnotatedVideo>(c.o.out_dir / (stem + "_annotated"), in.path, src.fps());
-  DetectionsWriter dets_out(det_path, c.o.detections, header, c.o.save_every);
+  const std::unique_ptr<FrameSink> dets_out = c.sinks(InputStart{in.spec, det_path, &c.o});
   r.detections_path = det_path;
 
   std::vector<double> pre, s1, s2, post, tot;
@@ -141,10 +135,13 @@ void run_one(Context& c, const MediaInput& in, InputReport& r) {
     pre.push_back(ms_since(t0));
     c.p.run(c.frame);
     const auto t1 = Clock::now();
-    const auto dets = decode_detections(c.frame.outputs, tr, c.o.decode);
+    auto dets = decode_detections(c.frame.outputs, tr, c.o.decode);
     cv::Mat canvas = bgr.clone();
     draw_detections(canvas, dets);
-    nlohmann::json fj = {{"frame", n}, {"width", tr.src_w}, {"height", tr.src_h}};
+    FrameRecord fr;
+    fr.frame = n;
+    fr.width = tr.src_w;
+    fr.height = tr.src_h;
     if (video) {
       video->write(canvas);
       r.annotated_path = video->path();
@@ -153,22 +150,22 @@ void run_one(Context& c, const MediaInput& in, InputReport& r) {
       const fs::path png = c.o.out_dir / (src.is_image() ? stem + ".png" : fmt::format("{}_{:06d}.png", stem, n));
       refuse_overwrite(png, in);
       write_image(png, canvas);
-      fj["png"] = png.string();
+      fr.png = png;
       r.annotated_path = src.is_image() ? png : c.o.out_dir / (stem + "_NNNNNN.png");
     }
     post.push_back(ms_since(t1));
     s1.push_back(c.frame.timing.stage1_ms);
     s2.push_back(c.frame.timing.stage2_ms);
     tot.push_back(c.frame.timing.total_ms);
-    fj["timing_ms"] = {{"preprocess", pre.back()},
-                       {"stage1", c.frame.timing.stage1_ms},
-                       {"stage2", c.frame.timing.stage2_ms},
-                       {"pipeline", c.frame.timing.total_ms},
-                       {"decode_draw_write", post.back()}};
-    fj["detections"] = detections_json(dets);
-    dets_out.add(std::move(fj));
-    r.frames = n + 1;
+    fr.preprocess_ms = pre.back();
+    fr.stage1_ms = c.frame.timing.stage1_ms;
+    fr.stage2_ms = c.frame.timing.stage2_ms;
+    fr.pipeline_ms = c.frame.timing.total_ms;
+    fr.post_ms = post.back();
     r.detections += int64_t(dets.size());
+    fr.detections = std::move(dets);
+    dets_out->add(fr);
+    r.frames = n + 1;
     c.progress.advance(++c.frames_done);
     if (InterruptGuard::requested()) {
       r.interrupted = true;
@@ -176,7 +173,7 @@ void run_one(Context& c, const MediaInput& in, InputReport& r) {
     }
   }
   if (video) video->close();
-  dets_out.close(!r.interrupted);
+  dets_out->close(!r.interrupted);
   r.mean_preprocess_ms = mean(pre);
   r.mean_stage1_ms = mean(s1);
   r.mean_stage2_ms = mean(s2);
@@ -213,7 +210,7 @@ int64_t expected_frames(const std::vector<MediaInput>& inputs, const RunOptions&
 }  // namespace
 
 RunReport run_media(TwoStagePipeline& p, const std::vector<MediaInput>& inputs, const RunOptions& o,
-                    const std::function<void(const InputReport&)>& on_input) {
+                    const FrameSinks& sinks, const std::function<void(const InputReport&)>& on_input) {
   // OpenCV's video back ends log every probe of a non-video file; each failure is reported once below.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   Feeder feed(p);
@@ -224,7 +221,7 @@ RunReport run_media(TwoStagePipeline& p, const std::vector<MediaInput>& inputs, 
   InterruptGuard interrupt;
   Progress progress("run", expected_frames(inputs, o), Progress::Style::frames);
   int64_t frames_done = 0;
-  Context c{p, o, feed, frame, progress, frames_done, stems};
+  Context c{p, o, feed, frame, progress, frames_done, stems, sinks};
   for (size_t k = 0; k < inputs.size(); ++k) {
     const auto& in = inputs[k];
     InputReport r;

@@ -2,10 +2,9 @@
 // `npusplit run`: detections on images, videos and cameras through a TwoStagePipeline, written
 // as they come (annotated image/video, detections JSON or JSON Lines), a bad input reported and
 // skipped, Ctrl-C ending after the current frame with everything so far written.
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,16 +31,45 @@ class Feeder {
   int w_ = 0, h_ = 0;
 };
 
+enum class DetectionsFormat { json, jsonl };
+
 struct RunOptions {
   std::filesystem::path out_dir = "npusplit_out";
   DecodeOptions decode;
   PreprocessOptions preprocess;
   int64_t max_frames = 0;        // videos and cameras (0: every frame; cameras: 100)
   bool frames_as_png = false;    // videos: one PNG per frame instead of an annotated video
-  DetectionsWriter::Format detections = DetectionsWriter::Format::json;
+  DetectionsFormat detections = DetectionsFormat::json;
   int save_every = 30;           // JSON: rewritten every N frames
   std::string model_label;       // for the detections header
 };
+
+// One frame as the loop hands it on: where it came from, what it cost, what was found.
+struct FrameRecord {
+  int64_t frame = 0;
+  int width = 0, height = 0;        // of the source frame
+  std::filesystem::path png;        // the annotated PNG, when frames are written as pictures
+  double preprocess_ms = 0, stage1_ms = 0, stage2_ms = 0, pipeline_ms = 0, post_ms = 0;
+  std::vector<Detection> detections;
+};
+
+// An input about to run: what it is, and the detections file the loop chose for it (a name
+// beside the other outputs, checked not to be the input itself).
+struct InputStart {
+  std::string spec;
+  std::filesystem::path detections_path;
+  const RunOptions* options = nullptr;
+};
+
+// Where an input's frames go as they are done (report/detections_report.h writes them as the
+// detections JSON or JSON Lines file): CLOSE(false) when the run was interrupted.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual void add(const FrameRecord& f) = 0;
+  virtual void close(bool complete) = 0;
+};
+using FrameSinks = std::function<std::unique_ptr<FrameSink>(const InputStart&)>;
 
 struct InputReport {
   std::string spec;
@@ -64,9 +92,10 @@ struct RunReport {
   int exit_code() const;
 };
 
-// Runs INPUTS in order through P. ON_INPUT (optional) is called after each input, for reports.
+// Runs INPUTS in order through P, each input's frames into the sink SINKS makes for it. ON_INPUT
+// (optional) is called after each input, for reports.
 RunReport run_media(TwoStagePipeline& p, const std::vector<MediaInput>& inputs, const RunOptions& o,
-                    const std::function<void(const InputReport&)>& on_input = {});
+                    const FrameSinks& sinks, const std::function<void(const InputReport&)>& on_input = {});
 
 
 }  // namespace npusplit

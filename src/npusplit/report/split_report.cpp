@@ -237,6 +237,21 @@ json split_manifest(const SplitResult& r, const SplitOptions& o) {
   return m;
 }
 
+nlohmann::json split_result_json(const SplitResult& r) {
+  nlohmann::json j;
+  j["manifest"] = r.manifest;
+  j["stage1"] = r.stage1_path.string();
+  j["stage2"] = r.stage2_path.string();
+  j["manifest_path"] = r.manifest_path.string();
+  j["stage2_fused"] = r.stage2_fused_path.empty() ? nlohmann::json() : nlohmann::json(r.stage2_fused_path.string());
+  j["start_nodes"] = r.stages.stage1_start_nodes;
+  j["end_nodes"] = r.stages.stage1_end_nodes;
+  j["verify"] = r.verify ? verify_json(*r.verify) : nlohmann::json();
+  j["verify_fused_ok"] = r.verify_fused ? nlohmann::json(r.verify_fused->ok) : nlohmann::json();
+  j["text"] = split_text(r);
+  return j;
+}
+
 std::string split_text(const SplitResult& r) {
   const auto& a = r.analysis;
   std::string out;

@@ -11,6 +11,9 @@ namespace npusplit {
 
 nlohmann::json split_manifest(const SplitResult& r, const SplitOptions& o);
 std::string split_text(const SplitResult& r);
+// What the Python binding's split() returns: the manifest, the files, the stage1 end nodes a DFC
+// script needs, the verify report and the text.
+nlohmann::json split_result_json(const SplitResult& r);
 // split --fused-host --verify: the fused stage2 against the unfused one, case by case.
 std::string fused_check_text(const FusedCheck& c);
 // "clean" | "suspect only" | "unsupported nodes": `check` of stage1 alone (packing nodes aside).
