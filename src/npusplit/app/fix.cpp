@@ -13,7 +13,6 @@
 
 namespace npusplit {
 
-using nlohmann::json;
 
 CheckFigures figures_of(const Analysis& a) {
   CheckFigures f;

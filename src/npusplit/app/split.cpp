@@ -35,7 +35,6 @@
 
 namespace npusplit {
 
-using nlohmann::json;
 
 namespace fs = std::filesystem;
 
