@@ -35,7 +35,6 @@
 
 namespace npusplit {
 
-
 namespace fs = std::filesystem;
 
 // --cut takes tensor names, or node names (Hailo's tools speak nodes) standing for their outputs.
