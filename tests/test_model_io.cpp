@@ -13,6 +13,8 @@
 #include "npusplit/error.h"
 #include "npusplit/io/model_io.h"
 #include "npusplit/io/parallel_parse.h"
+#include "npusplit/base/sha256.h"
+#include "npusplit/ir/graph.h"
 #include "npusplit/ir/builder.h"
 #include "test_support.h"
 
@@ -225,12 +227,51 @@ TEST(ParallelParse, LeavesWhatItDoesNotUnderstandToTheOnePieceParse) {
   onnx::ModelProto out;
   write_bytes(d / "ok.onnx", good);
   EXPECT_TRUE(parse_parallel(d / "ok.onnx", out, 2));
-  // Truncated inside an initializer, inside the graph's length, and by one byte.
+  // Truncated: the graph longer than the file (a cut in the middle, one byte short), no graph.
   for (size_t cut : {good.size() / 2, good.size() - 1, size_t{3}}) {
     write_bytes(d / "t.onnx", good.substr(0, cut));
     EXPECT_FALSE(parse_parallel(d / "t.onnx", out, 2)) << cut;
     EXPECT_EQ(out.ByteSizeLong(), 0u);
   }
+  const onnx::ModelProto built = model_with_weights();
+  const auto& g = built.graph();
+  // Two initializers: fewer are left to the one-piece parse anyway, which would prove nothing.
+  const std::string nodes = field(1, g.node(0).SerializeAsString()) + field(5, g.initializer(0).SerializeAsString()) +
+                            field(5, g.initializer(1).SerializeAsString());
+  onnx::ModelProto head = model_with_weights();
+  head.clear_graph();
+  const std::string rest = head.SerializeAsString();
+  {  // the well-formed file these are made from is taken
+    write_bytes(d / "made.onnx", field(7, nodes) + rest);
+    EXPECT_TRUE(parse_parallel(d / "made.onnx", out, 2));
+  }
+  auto refused_by_both = [&](const std::string& name, const std::string& bytes) {
+    write_bytes(d / name, bytes);
+    EXPECT_FALSE(parse_parallel(d / name, out, 2)) << name;
+    onnx::ModelProto one;
+    EXPECT_FALSE(one.ParseFromString(bytes)) << name << ": the one-piece parse takes it, so should this test";
+  };
+  // An initializer longer than its graph (the graph itself fits the file).
+  refused_by_both("init_past_graph.onnx", field(7, nodes + std::string("\x2a\xe8\x07", 3) + std::string(10, 'x')) + rest);
+  // Tags and lengths longer than protobuf's parser takes (6 bytes): read as 32 bits they would
+  // name field 7 and a small length, and a file the parser refuses would come out valid.
+  const std::string long_tag = std::string("\xba\x80\x80\x80\x80\x00", 6);
+  std::string graph_len;
+  {
+    google::protobuf::io::StringOutputStream so(&graph_len);
+    google::protobuf::io::CodedOutputStream c(&so);
+    c.WriteVarint32(static_cast<uint32_t>(nodes.size()));
+  }
+  refused_by_both("long_tag.onnx", long_tag + graph_len + nodes + rest);
+  // The same length in 6 bytes: continuation bits on, then zero groups, the last one ending it.
+  std::string long_len = graph_len;
+  for (auto& c : long_len) c = static_cast<char>(c | 0x80);
+  while (long_len.size() < 5) long_len += '\x80';
+  long_len += '\x00';
+  refused_by_both("long_len.onnx", std::string("\x3a", 1) + long_len + nodes + rest);
+  // The graph as a group (wire type 3): not this parser's business.
+  write_bytes(d / "group.onnx", std::string("\x3b", 1) + std::string("\x3c", 1) + rest);
+  EXPECT_FALSE(parse_parallel(d / "group.onnx", out, 2));
   // Two graph fields (protobuf merges them): not this parser's business.
   write_bytes(d / "two.onnx", good + field(7, field(2, "second")));
   EXPECT_FALSE(parse_parallel(d / "two.onnx", out, 2));
@@ -242,6 +283,21 @@ TEST(ParallelParse, LeavesWhatItDoesNotUnderstandToTheOnePieceParse) {
   broken.clear_graph();
   write_bytes(d / "bad.onnx", broken.SerializeAsString() + field(7, gbytes));
   EXPECT_FALSE(parse_parallel(d / "bad.onnx", out, 2));
+}
+
+TEST(ParallelParse, AnInitializerFieldOfAnotherWireTypeIsKeptAsTheOnePieceParseKeepsIt) {
+  const auto d = temp_dir("io_parallel_wiretype");
+  const onnx::ModelProto m = model_with_weights();
+  onnx::ModelProto head = m;
+  head.clear_graph();
+  // Field 5 as a varint: protobuf keeps it as an unknown field of the graph.
+  const std::string graph = m.graph().SerializeAsString() + std::string("\x28\x07", 2);
+  const std::string bytes = field(7, graph) + head.SerializeAsString();
+  write_bytes(d / "m.onnx", bytes);
+  onnx::ModelProto one, par;
+  ASSERT_TRUE(one.ParseFromString(bytes));
+  ASSERT_TRUE(parse_parallel(d / "m.onnx", par, 2));
+  EXPECT_EQ(par.SerializeAsString(), one.SerializeAsString());
 }
 
 TEST(ParallelParse, LoadModelOfALargeFileGivesTheSameModelAndTheSameErrors) {
@@ -258,11 +314,41 @@ TEST(ParallelParse, LoadModelOfALargeFileGivesTheSameModelAndTheSameErrors) {
   const auto m = b.build();
   save_model(m, d / "big.onnx");
   ASSERT_GT(std::filesystem::file_size(d / "big.onnx"), 16u << 20);
+  onnx::ModelProto par;
+  ASSERT_TRUE(parse_parallel(d / "big.onnx", par, 2)) << "the large file takes the parallel path";
+  EXPECT_EQ(par.SerializeAsString(), m.SerializeAsString());
   const auto loaded = load_model(d / "big.onnx");
   EXPECT_EQ(loaded.SerializeAsString(), m.SerializeAsString());
   const std::string bytes = read_file(d / "big.onnx");
   write_bytes(d / "cut.onnx", bytes.substr(0, bytes.size() - 4096));
   EXPECT_NE(error_of(d / "cut.onnx").find("corrupt or truncated"), std::string::npos);
+}
+
+TEST(SaveModel, WeightsInTypedStorageAreStreamedAndHashed) {
+  // 40 MiB of float_data (no raw_data): serialized through a bounded buffer, not as pieces; the
+  // same bytes and hash either way.
+  const auto d = temp_dir("io_typed_weights");
+  ModelBuilder b;
+  auto x = b.input("x", {1, 4});
+  b.output(b.node("Relu", "r", {x}), {1, 4});
+  auto m = b.build();
+  auto* t = m.mutable_graph()->add_initializer();
+  t->set_name("big_typed");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(10 << 20);
+  t->mutable_float_data()->Resize(10 << 20, 0.25f);
+  OutputSet set;
+  const std::string hash = set.add_model(d / "typed.onnx", m);
+  set.commit();
+  EXPECT_EQ(read_file(d / "typed.onnx"), m.SerializeAsString());
+  EXPECT_EQ(hash, sha256_file(d / "typed.onnx"));
+  // And a model of large raw_data goes as pieces: the same guarantee.
+  auto r = b.build();
+  r.mutable_graph()->add_initializer()->CopyFrom(make_float_tensor("big_raw", {1 << 20}, std::vector<float>(1 << 20, 0.5f)));
+  const std::string hash2 = set.add_model(d / "raw.onnx", r);
+  set.commit();
+  EXPECT_EQ(read_file(d / "raw.onnx"), r.SerializeAsString());
+  EXPECT_EQ(hash2, sha256_file(d / "raw.onnx"));
 }
 
 TEST(Cli, BadInputsExitTwoWithOneLine) {

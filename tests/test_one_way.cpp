@@ -6,6 +6,7 @@
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
+#include <sstream>
 
 #include "npusplit/app/demo_model.h"
 #include "npusplit/app/run.h"
@@ -17,6 +18,8 @@
 #include "npusplit/ir/builder.h"
 #include "npusplit/model/compiled_model.h"
 #include "npusplit/partition/partitioner.h"
+#include "npusplit/passes/pass.h"
+#include "npusplit/shapes/resolve.h"
 #include "npusplit/report/detections_report.h"
 #include "npusplit/report/run_report.h"
 #include "npusplit/split/splitter.h"
@@ -211,7 +214,7 @@ TEST(OneWay, RunRecipeReportsTheHeaderFirstThenEachInput) {
   std::ofstream(d / "broken.png") << "not a picture";
   RunRequest q;
   q.models.model = (d / "det.onnx").string();
-  q.inputs = {(d / "pic.png").string(), (d / "broken.png").string()};
+  q.inputs = {(d / "broken.png").string(), (d / "pic.png").string()};
   q.options.out_dir = d / "out";
   q.options.decode.class_names = demo_class_names();
   std::vector<std::string> events;
@@ -222,10 +225,11 @@ TEST(OneWay, RunRecipeReportsTheHeaderFirstThenEachInput) {
                      (split ? " split" : " whole"));
   };
   const RunResult r = run_detection(q, on);
-  EXPECT_EQ(events, (std::vector<std::string>{"start 128", "done pic.png whole", "failed broken.png whole"}));
+  EXPECT_EQ(events, (std::vector<std::string>{"start 128", "failed broken.png whole", "done pic.png whole"}));
   EXPECT_EQ(r.header.width, 128);
   ASSERT_EQ(r.report.inputs.size(), 2u);
-  EXPECT_GT(r.report.inputs[0].detections, 0);
+  EXPECT_GT(r.report.inputs[1].detections, 0) << "the run goes on after a bad input";
+  EXPECT_TRUE(fs::exists(r.report.inputs[1].detections_path));
   EXPECT_EQ(r.report.failed(), 1);
   EXPECT_EQ(r.report.exit_code(), 1);
   const auto j = run_json(r, q.options.decode.threshold);
@@ -254,20 +258,86 @@ TEST(OneWay, DetectionsFilesAreMadeFromTheTypedFrames) {
       sink->add(f);
       sink->close(true);
     }
-    const std::string text = slurp(p);
-    if (format == DetectionsFormat::json) {
-      const auto j = nlohmann::json::parse(text);
-      EXPECT_EQ(j["schema"], "npusplit.detections/1");
-      EXPECT_EQ(j["complete"], true);
-      ASSERT_EQ(j["frames"].size(), 1u);
-      EXPECT_EQ(j["frames"][0], frame_json(f));
-      EXPECT_EQ(j["frames"][0]["detections"][0]["label"], "cat");
-      EXPECT_EQ(j["frames"][0]["timing_ms"]["stage1"], 1.5);
-    } else {
-      EXPECT_EQ(count_lines_with(text, "\n"), 3) << text;  // header, the frame, the end line
-      EXPECT_NE(text.find("npusplit.detections-lines/1"), std::string::npos);
-      EXPECT_NE(text.find("{\"end\":{\"complete\":true,\"frames\":1}}"), std::string::npos) << text;
+    {  // a run that ends early: "complete": false, also when only the destructor closes it
+      auto sink = detections_file({"pic.png", d / ("early_" + p.filename().string()), &o});
+      sink->add(f);
     }
+    EXPECT_NE(slurp(d / ("early_" + p.filename().string())).find("false"), std::string::npos);
+    const std::string text = slurp(p);
+    // The documents as `run` has always written them (schemas npusplit.detections/1 and
+    // npusplit.detections-lines/1, the README's JSON section).
+    const nlohmann::json frame = nlohmann::json::parse(R"({"frame": 0, "width": 640, "height": 480,
+        "timing_ms": {"preprocess": 0, "stage1": 1.5, "stage2": 0, "pipeline": 0, "decode_draw_write": 0},
+        "detections": [{"class_id": 3, "label": "cat", "score": 0.8999999761581421, "box_xyxy": [1, 2, 3, 4]}]})");
+    const nlohmann::json header = {{"input", "pic.png"}, {"model", "m.onnx"}, {"threshold", o.decode.threshold},
+                                   {"letterbox", false}};
+    if (format == DetectionsFormat::json) {
+      nlohmann::json want = header;
+      want["schema"] = "npusplit.detections/1";
+      want["frames"] = {frame};
+      want["complete"] = true;
+      EXPECT_EQ(nlohmann::json::parse(text), want) << text;
+    } else {
+      std::vector<nlohmann::json> lines;
+      std::istringstream in(text);
+      for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+      nlohmann::json want = header;
+      want["schema"] = "npusplit.detections-lines/1";
+      ASSERT_EQ(lines.size(), 3u) << text;  // header, the frame, the end line
+      EXPECT_EQ(lines[0], want);
+      EXPECT_EQ(lines[1], frame);
+      EXPECT_EQ(lines[2], nlohmann::json::parse(R"({"end": {"frames": 1, "complete": true}})"));
+    }
+  }
+}
+
+// fold-static is skipped after a compile that folded to its fixed point; running it anyway must
+// change nothing (the skip is sound), and an edit brings it back.
+TEST(OneWay, FoldStaticSkippedAfterAConvergedCompileChangesNothing) {
+  const auto m = small_detector_like();
+  auto skipped = CompiledModel::compile(m, {}, "small");
+  ASSERT_TRUE(skipped.folded_to_fixed_point());
+  auto forced = skipped.clone();
+  forced.edit([](onnx::ModelProto&, ShapeMap&) {});  // an edit: the fixed point is no longer known
+  EXPECT_FALSE(forced.folded_to_fixed_point());
+  const auto names = default_pass_names();
+  const FixReport a = apply_passes(skipped, names), b = apply_passes(forced, names);
+  EXPECT_EQ(skipped.proto().SerializeAsString(), forced.proto().SerializeAsString());
+  ASSERT_EQ(a.results.size(), b.results.size());
+  for (size_t k = 0; k < a.results.size(); ++k) EXPECT_EQ(a.results[k].rewrites, b.results[k].rewrites) << a.results[k].pass;
+}
+
+TEST(OneWay, FoldStaticSkippedOnDeimv2ChangesNothing) {
+  NPUSPLIT_REQUIRE_MODEL(path, "deimv2_atto.onnx");
+  auto skipped = CompiledModel::compile(load_model(path), {}, "atto");
+  ASSERT_TRUE(skipped.folded_to_fixed_point());
+  auto forced = skipped.clone();
+  forced.edit([](onnx::ModelProto&, ShapeMap&) {});
+  const FixReport a = apply_passes(skipped, default_pass_names()), b = apply_passes(forced, default_pass_names());
+  EXPECT_EQ(skipped.proto().SerializeAsString(), forced.proto().SerializeAsString());
+  EXPECT_EQ(a.iterations, b.iterations);
+}
+
+// Dead code goes without an index on a graph in order, and with one on a graph out of order.
+TEST(OneWay, RemoveDeadCodeInAndOutOfOrder) {
+  ModelBuilder b;
+  auto x = b.input("x", {1, 4});
+  auto r1 = b.node("Relu", "r1", {x});
+  auto dead = b.node("Sigmoid", "dead", {r1});
+  b.node("Neg", "dead_too", {dead});
+  auto r2 = b.node("Abs", "r2", {r1});
+  b.output(b.node("Relu", "r3", {r2}), {1, 4});
+  b.weight("unused", {2}, {1.f, 2.f});
+  for (bool reversed : {false, true}) {
+    auto m = b.build();
+    auto* nodes = m.mutable_graph()->mutable_node();
+    if (reversed)
+      for (int i = 0, j = nodes->size() - 1; i < j; ++i, --j) nodes->SwapElements(i, j);
+    EXPECT_EQ(remove_dead_code(*m.mutable_graph()), 2) << reversed;
+    std::set<std::string> left;
+    for (const auto& n : m.graph().node()) left.insert(n.name());
+    EXPECT_EQ(left, (std::set<std::string>{"r1", "r2", "r3"})) << reversed;
+    for (const auto& t : m.graph().initializer()) EXPECT_NE(t.name(), "unused") << reversed;
   }
 }
 

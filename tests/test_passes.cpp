@@ -920,6 +920,22 @@ TEST(PassBroadcastExplicit, SharedConstantMaterialisedOnce) {
   expect_sound(a);
 }
 
+TEST(PassBroadcastExplicit, ConstantBroadcastOnTheLastAxisIsFilledRowByRow) {
+  // [3,4,1] against [1,3,4,8]: each output row is one value repeated (the fill path), and a
+  // lower rank (lead axis) on top.
+  ModelBuilder b;
+  auto x = b.input("x", {1, 3, 4, 8});
+  b.output(b.node("Mul", "mul_col", {x, b.random_weight("col", {3, 4, 1})}));
+  auto a = run_passes(b.build(), {"broadcast-explicit"});
+  ASSERT_EQ(a.rewrites("broadcast-explicit"), 1) << ops_of(a.after);
+  const auto full = floats_of(*init_named(a.after, "col/full")), col = floats_of(*init_named(a.before, "col"));
+  ASSERT_EQ(full.size(), 96u);
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t n = 0; n < 4; ++n)
+      for (int64_t d = 0; d < 8; ++d) ASSERT_EQ(full[(c * 4 + n) * 8 + d], col[c * 4 + n]) << c << n << d;
+  expect_sound(a);
+}
+
 TEST(PassBroadcastExplicit, LeavesPerChannelScalarAndRuntimeOperandsAlone) {
   ModelBuilder b;
   auto x = b.input("x", {1, 4, 5, 5});

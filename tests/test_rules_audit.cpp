@@ -369,8 +369,25 @@ TEST(RulesCli, ReproBatchIsATypedResultTheReportPrints) {
     EXPECT_EQ(s.target, "hailo8");
     EXPECT_FALSE(s.why.empty()) << s.rule;
   }
+  // What it says it wrote is on disk: a failing graph per written rule, in OUT itself.
+  int fail_files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) fail_files += e.path().string().ends_with(".fail.onnx");
+  EXPECT_EQ(fail_files, b.written);
   const std::string text = repro_batch_text(b);
   EXPECT_NE(text.find(std::to_string(b.written) + " repros written under " + dir.string()), std::string::npos) << text;
+  for (const auto& sk : b.skipped) EXPECT_NE(text.find("hailo8 " + sk.rule + ": no repro (" + sk.why + ")"), std::string::npos);
+  // Every target: one folder each, the skipped rules of all of them.
+  fs::remove_all(dir);
+  const ReproBatch all = write_all_repros("", dir);
+  std::set<std::string> skipped_targets;
+  for (const auto& sk : all.skipped) skipped_targets.insert(sk.target);
+  int all_fail_files = 0;
+  for (const auto& t : known_targets())
+    if (fs::is_directory(dir / t))
+      for (const auto& e : fs::directory_iterator(dir / t)) all_fail_files += e.path().string().ends_with(".fail.onnx");
+  EXPECT_EQ(all_fail_files, all.written);
+  EXPECT_GT(all.written, b.written);
+  EXPECT_TRUE(fs::is_directory(dir / "hailo8") && fs::is_directory(dir / "hailo10h"));
   fs::remove_all(dir);
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -27,14 +28,26 @@ namespace {
 
 // Temporary files to remove if the process is interrupted. A signal handler may only call
 // async-signal-safe functions, so the paths live in fixed buffers and the handler only
-// calls unlink(), signal() and raise().
+// calls unlink(), nanosleep(), signal() and raise().
 constexpr int kSlots = 64;
 constexpr size_t kPathMax = 4096;
 char g_paths[kSlots][kPathMax];
 std::atomic<bool> g_used[kSlots];
 std::mutex g_mutex;  // registration only; never taken by the handler
 
+// The handler may run on any thread (a signal to the process goes to whichever thread does not
+// block it), while other threads create temporary files (stages are written in parallel) or
+// rename a set into place. Those steps are BUSY sections: their thread blocks the signals, and
+// the handler, having set DYING, waits for every busy section to end before it removes what is
+// registered. A section that starts after DYING creates nothing (the process is going). So no
+// file is created behind the handler's back, and a set being renamed is renamed whole.
+std::atomic<bool> g_dying{false};
+std::atomic<int> g_busy{0};
+
 extern "C" void remove_temp_files_and_die(int sig) {
+  g_dying.store(true);
+  const timespec tick{0, 1000000};  // 1 ms; at most 10 s (a file system that hangs)
+  for (int waited = 0; g_busy.load() > 0 && waited < 10000; ++waited) ::nanosleep(&tick, nullptr);
   for (int i = 0; i < kSlots; ++i)
     if (g_used[i].load()) ::unlink(g_paths[i]);
   ::signal(sig, SIG_DFL);
@@ -85,7 +98,7 @@ void fsync_folder(const fs::path& dir) {
   ::close(fd);
 }
 
-// Holds SIGINT/SIGTERM/SIGHUP while a set is renamed into place: an interrupt then takes
+// Holds SIGINT/SIGTERM/SIGHUP on this thread while a set is renamed into place: an interrupt then takes
 // effect after the last rename, never between two of them.
 struct SignalsHeld {
   sigset_t old{};
@@ -96,6 +109,20 @@ struct SignalsHeld {
     ::pthread_sigmask(SIG_BLOCK, &s, &old);
   }
   ~SignalsHeld() { ::pthread_sigmask(SIG_SETMASK, &old, nullptr); }
+};
+
+// A busy section (see g_busy): the signals held on this thread, counted for the handler. Once
+// the process is dying, the thread waits here for its end instead of creating or renaming.
+struct Busy {
+  SignalsHeld held;
+  Busy() {
+    g_busy.fetch_add(1);
+    if (g_dying.load()) {
+      g_busy.fetch_sub(1);
+      for (;;) ::pause();
+    }
+  }
+  ~Busy() { g_busy.fetch_sub(1); }
 };
 
 }  // namespace
@@ -114,8 +141,12 @@ void OutputSet::add(const fs::path& path, const std::function<bool(int fd)>& wri
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const fs::path tmp = path.parent_path() / (path.filename().string() + ".tmp." + std::to_string(::getpid()) +
                                              "." + std::to_string(rng() % 1000000000));
-  const int slot = register_temp(tmp);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int slot = -1, fd = -1;
+  {
+    Busy busy;
+    slot = register_temp(tmp);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
   if (fd < 0) {
     unregister_temp(slot);
     fail("{}: cannot write (folder missing or not writable)", what);
@@ -132,15 +163,16 @@ void OutputSet::add(const fs::path& path, const std::function<bool(int fd)>& wri
 }
 
 namespace {
-// Protobuf's output stream over a file descriptor that also hashes what passes through.
-// Hashes what it is fed on a thread of its own: SHA-256 of a 130 MB stage1 takes about as long
-// as serializing and writing it, and the two overlap on two cores. A few chunks in flight at
-// most (bounded memory).
 // Protobuf's output stream that keeps the serialized bytes as pieces in order instead of one
 // buffer: the small fields are copied into blocks of its own, every large `bytes` field (a
 // weight's raw_data) stays where it is in the message (protobuf's aliasing). A 140 MB stage is
 // then written with writev straight from the weights and hashed from them on a second thread:
-// no copy of the weights in user space, where serializing into a buffer took two.
+// no copy of its raw_data weights in user space, where serializing into a buffer took two. A
+// model whose weights would mostly be copied (typed float_data, many small tensors) is
+// streamed instead (HashingFileStream, below): memory stays bounded either way.
+// Above this, a model's small fields are streamed instead of kept as pieces (HashingFileStream).
+constexpr size_t kMaxCopiedBytes = 32 << 20;
+
 class PieceStream : public google::protobuf::io::ZeroCopyOutputStream {
  public:
   bool Next(void** data, int* size) override {
@@ -169,8 +201,9 @@ class PieceStream : public google::protobuf::io::ZeroCopyOutputStream {
     return pieces_;
   }
 
+ static constexpr size_t kBlock = 256 << 10;
+
  private:
-  static constexpr size_t kBlock = 256 << 10;
   void close_piece() {
     if (used_ == start_) return;
     pieces_.push_back({blocks_.back().get() + start_, used_ - start_});
@@ -181,6 +214,32 @@ class PieceStream : public google::protobuf::io::ZeroCopyOutputStream {
   size_t used_ = 0, start_ = 0, total_ = 0;  // in the last block: bytes used, where the open piece starts
   std::vector<iovec> pieces_;
 };
+
+// The other way, for a model whose weights are mostly not in large raw_data (typed float_data,
+// many small tensors): pieces would copy them all into memory, so the bytes are streamed through
+// a 1 MiB buffer into the file and hashed on the way (one thread, bounded memory).
+class HashingFileStream : public google::protobuf::io::CopyingOutputStream {
+ public:
+  HashingFileStream(int fd, Sha256& h) : fd_(fd), h_(h) {}
+  bool Write(const void* buffer, int size) override {
+    h_.update(buffer, static_cast<size_t>(size));
+    return write_all(fd_, static_cast<const char*>(buffer), static_cast<size_t>(size));
+  }
+
+ private:
+  int fd_;
+  Sha256& h_;
+};
+
+// How many bytes of M's serialization PieceStream would copy into its own blocks (all but the
+// raw_data too large to fit a block's remaining space, which are aliased).
+size_t copied_bytes(const onnx::ModelProto& m, size_t block) {
+  size_t aliased = 0;
+  for (const auto& t : m.graph().initializer())
+    if (t.raw_data().size() > block) aliased += t.raw_data().size();
+  const size_t total = m.ByteSizeLong();
+  return total > aliased ? total - aliased : 0;
+}
 }  // namespace
 
 std::string OutputSet::add_bytes(const fs::path& path, const std::string& bytes) {
@@ -191,6 +250,15 @@ std::string OutputSet::add_bytes(const fs::path& path, const std::string& bytes)
 std::string OutputSet::add_model(const fs::path& path, const onnx::ModelProto& m) {
   if (m.ByteSizeLong() > static_cast<size_t>(INT32_MAX))
     fail("{}: the model is over 2 GiB, protobuf's limit for one ONNX file", printable(path.string()));
+  if (copied_bytes(m, PieceStream::kBlock) > kMaxCopiedBytes) {
+    Sha256 h;
+    add(path, [&](int fd) {
+      HashingFileStream file(fd, h);
+      google::protobuf::io::CopyingOutputStreamAdaptor out(&file, 1 << 20);
+      return m.SerializeToZeroCopyStream(&out) && out.Flush();
+    });
+    return h.hex();
+  }
   PieceStream stream;
   {
     google::protobuf::io::CodedOutputStream coded(&stream);
@@ -200,10 +268,15 @@ std::string OutputSet::add_model(const fs::path& path, const onnx::ModelProto& m
   }
   const std::vector<iovec>& pieces = stream.finish();
   std::string hash;
+  std::exception_ptr hash_error;
   std::thread hasher([&] {
-    Sha256 h;
-    for (const auto& p : pieces) h.update(p.iov_base, p.iov_len);
-    hash = h.hex();
+    try {
+      Sha256 h;
+      for (const auto& p : pieces) h.update(p.iov_base, p.iov_len);
+      hash = h.hex();
+    } catch (...) {
+      hash_error = std::current_exception();
+    }
   });
   try {
     add(path, [&](int fd) { return writev_all(fd, pieces); });
@@ -212,6 +285,7 @@ std::string OutputSet::add_model(const fs::path& path, const onnx::ModelProto& m
     throw;
   }
   hasher.join();
+  if (hash_error) std::rethrow_exception(hash_error);
   return hash;
 }
 
@@ -248,7 +322,7 @@ fs::path OutputSet::pending_path(const fs::path& path) const {
 
 void OutputSet::commit() {
   {
-    SignalsHeld held;
+    Busy busy;
     for (size_t i = 0; i < pending_.size(); ++i) {
       auto& p = pending_[i];
       if (::rename(p.tmp.c_str(), p.target.c_str()) != 0) {

@@ -152,8 +152,8 @@ onnx::ModelProto load_model(const fs::path& path) {
     fail("{}: larger than 2 GiB, protobuf's limit for one ONNX file", what);
   }
   // Parsed straight from the file: no second in-memory copy of a large model. A large one has
-  // its initializers parsed on the machine's cores; a file that does not parse that way is
-  // parsed in one piece, which says what is wrong with it.
+  // its initializers parsed on the machine's cores (io/parallel_parse.h); a file that parser is
+  // not sure of is parsed in one piece, which gives the verdict.
   onnx::ModelProto m;
   constexpr int64_t kParallelFrom = 16 << 20;
   const int threads = static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));

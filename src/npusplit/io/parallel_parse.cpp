@@ -22,6 +22,7 @@ using WFL = google::protobuf::internal::WireFormatLite;
 
 constexpr int kGraphField = 7;        // ModelProto.graph
 constexpr int kInitializerField = 5;  // GraphProto.initializer
+constexpr uint32_t kBadTag = UINT32_MAX;  // read_tag: longer than protobuf's parser takes
 
 // [begin, end) of FD, read with pread (threads share the descriptor, not an offset).
 class PreadStream : public google::protobuf::io::CopyingInputStream {
@@ -63,17 +64,35 @@ struct Layout {
   std::vector<Range> initializers;
 };
 
+// A tag or a length as protobuf's own parser takes them: at most 5 bytes, a length within INT_MAX
+// (CodedInputStream alone reads up to 10 bytes and keeps the low 32 bits: a file the parser
+// rejects would then be read as another, valid one).
+uint32_t read_tag(CodedInputStream& in) {
+  const int64_t before = in.CurrentPosition();
+  const uint32_t tag = in.ReadTag();
+  return tag != 0 && in.CurrentPosition() - before > 5 ? kBadTag : tag;
+}
+
+bool read_length(CodedInputStream& in, uint32_t& len) {
+  const int64_t before = in.CurrentPosition();
+  uint64_t v = 0;
+  if (!in.ReadVarint64(&v) || in.CurrentPosition() - before > 5 || v > static_cast<uint64_t>(INT_MAX)) return false;
+  len = static_cast<uint32_t>(v);
+  return true;
+}
+
 bool scan_graph(CodedInputStream& in, int64_t end, Layout& out) {
   for (;;) {
     const int64_t start = in.CurrentPosition();
-    const uint32_t tag = in.ReadTag();
+    const uint32_t tag = read_tag(in);
     if (tag == 0) return start == end && in.BytesUntilLimit() == 0;
+    if (tag == kBadTag) return false;
     if (WFL::GetTagFieldNumber(tag) == kInitializerField &&
         WFL::GetTagWireType(tag) == WFL::WIRETYPE_LENGTH_DELIMITED) {
       uint32_t len = 0;
-      if (!in.ReadVarint32(&len)) return false;
+      if (!read_length(in, len)) return false;
       const int64_t begin = in.CurrentPosition();
-      if (len > static_cast<uint32_t>(INT_MAX) || !in.Skip(static_cast<int>(len))) return false;
+      if (!in.Skip(static_cast<int>(len))) return false;
       out.initializers.push_back({begin, begin + len});
       continue;
     }
@@ -89,13 +108,14 @@ bool scan(int fd, int64_t size, Layout& out) {
   in.SetTotalBytesLimit(INT_MAX);
   for (;;) {
     const int64_t start = in.CurrentPosition();
-    const uint32_t tag = in.ReadTag();
+    const uint32_t tag = read_tag(in);
     if (tag == 0) return start == size && out.graph_slot != SIZE_MAX;
+    if (tag == kBadTag) return false;
     if (WFL::GetTagFieldNumber(tag) == kGraphField) {
       // A second graph field merges into the first: left to the one-piece parse.
       if (WFL::GetTagWireType(tag) != WFL::WIRETYPE_LENGTH_DELIMITED || out.graph_slot != SIZE_MAX) return false;
       uint32_t len = 0;
-      if (!in.ReadVarint32(&len) || len > static_cast<uint32_t>(INT_MAX)) return false;
+      if (!read_length(in, len)) return false;
       const int64_t begin = in.CurrentPosition();
       if (begin + len > size) return false;
       const auto limit = in.PushLimit(static_cast<int>(len));
@@ -127,6 +147,8 @@ bool parse_tensor(int fd, const Range& r, onnx::TensorProto& t) {
   CopyingInputStreamAdaptor buffered(&file, 1 << 20);
   CodedInputStream in(&buffered);
   in.SetTotalBytesLimit(INT_MAX);
+  // In the file it sits two messages deep (ModelProto.graph.initializer): the same nesting limit.
+  in.SetRecursionLimit(CodedInputStream::GetDefaultRecursionLimit() - 2);
   return t.ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
 }
 
@@ -167,12 +189,26 @@ bool parse_laid_out(int fd, const Layout& layout, onnx::ModelProto& out, int thr
   }
   if (cuts.back() != inits.size()) cuts.push_back(inits.size());
   std::atomic<bool> ok{true};
-  auto run = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to && ok.load(std::memory_order_relaxed); ++i)
-      if (!parse_tensor(fd, inits[i], *field->Mutable(static_cast<int>(i)))) ok = false;
+  // An error on a worker (out of memory) must not end the process: the caller's one-piece
+  // parse then meets it and says so in one line.
+  auto run = [&](size_t from, size_t to) noexcept {
+    try {
+      for (size_t i = from; i < to && ok.load(std::memory_order_relaxed); ++i)
+        if (!parse_tensor(fd, inits[i], *field->Mutable(static_cast<int>(i)))) ok = false;
+    } catch (...) {
+      ok = false;
+    }
   };
   std::vector<std::thread> workers;
-  for (size_t k = 1; k + 1 < cuts.size(); ++k) workers.emplace_back(run, cuts[k], cuts[k + 1]);
+  size_t k = 1;
+  for (; k + 1 < cuts.size(); ++k) {
+    try {
+      workers.emplace_back(run, cuts[k], cuts[k + 1]);
+    } catch (...) {
+      break;
+    }
+  }
+  if (k + 1 < cuts.size()) run(cuts[k], cuts.back());  // the runs no thread could be had for
   run(cuts[0], cuts.size() > 1 ? cuts[1] : 0);
   for (auto& w : workers) w.join();
   return ok.load();
@@ -182,13 +218,16 @@ bool parse_laid_out(int fd, const Layout& layout, onnx::ModelProto& out, int thr
 
 bool parse_model_parallel(int fd, int64_t size, onnx::ModelProto& out, int threads) {
   out.Clear();
-  Layout layout;
-  if (size <= 0 || size > INT_MAX || !scan(fd, size, layout) || layout.initializers.size() < 2 ||
-      !parse_laid_out(fd, layout, out, std::max(1, threads))) {
-    out.Clear();
-    return false;
+  bool ok = false;
+  try {
+    Layout layout;
+    ok = size > 0 && size <= INT_MAX && scan(fd, size, layout) && layout.initializers.size() >= 2 &&
+         parse_laid_out(fd, layout, out, std::max(1, threads));
+  } catch (...) {  // out of memory on the way: the one-piece parse meets it too, and says so
+    ok = false;
   }
-  return true;
+  if (!ok) out.Clear();
+  return ok;
 }
 
 }  // namespace npusplit

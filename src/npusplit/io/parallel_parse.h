@@ -13,9 +13,12 @@
 namespace npusplit {
 
 // Parses the model in FD (a regular file of SIZE bytes; its offset is not used) into OUT.
-// Returns false, with OUT cleared, when the file does not have that layout (not one graph
-// field, a malformed or truncated wire format, an initializer that does not parse): the caller
-// then parses it in one piece, which gives the verdict on a bad file.
+// Returns false, with OUT cleared, when the file does not have that layout or this parser is
+// not sure of it (no graph field or more than one, fewer than two initializers, a tag or length
+// longer than protobuf's parser takes, a truncated or malformed field, an initializer that does
+// not parse at its nesting depth, no memory): the caller then parses it in one piece, which
+// gives the verdict on a bad file. Tags and lengths are read with the one-piece parser's limits,
+// so a file it refuses is never taken here.
 bool parse_model_parallel(int fd, int64_t size, onnx::ModelProto& out, int threads);
 
 }  // namespace npusplit

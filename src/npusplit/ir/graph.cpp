@@ -182,10 +182,18 @@ std::vector<std::string> bypass_nodes(onnx::GraphProto& g, const std::function<b
     names.push_back(n.name());
   }
   if (drop.empty()) return names;
+  // Aliases chain (Identity of Identity); a chain longer than the aliases is a cycle, which a
+  // checked model never has (its nodes are in topological order).
+  for (auto& [from, to] : alias) {
+    size_t steps = 0;
+    for (auto it = alias.find(to); it != alias.end(); it = alias.find(to))
+      if (++steps > alias.size()) fail("graph has a cycle");
+      else to = it->second;
+  }
   keep_elements(*g.mutable_node(), [&](int i) { return !drop.count(i); });
   for (auto& n : *g.mutable_node())
     for (auto& x : *n.mutable_input())
-      for (auto it = alias.find(x); it != alias.end(); it = alias.find(x)) x = it->second;
+      if (auto it = alias.find(x); it != alias.end()) x = it->second;
   return names;
 }
 

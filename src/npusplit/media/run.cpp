@@ -162,10 +162,11 @@ void run_one(Context& c, const MediaInput& in, InputReport& r) {
     fr.stage2_ms = c.frame.timing.stage2_ms;
     fr.pipeline_ms = c.frame.timing.total_ms;
     fr.post_ms = post.back();
-    r.detections += int64_t(dets.size());
+    const auto found = int64_t(dets.size());
     fr.detections = std::move(dets);
     dets_out->add(fr);
     r.frames = n + 1;
+    r.detections += found;
     c.progress.advance(++c.frames_done);
     if (InterruptGuard::requested()) {
       r.interrupted = true;

@@ -1,7 +1,8 @@
 #pragma once
-// `npusplit run`: detections on images, videos and cameras through a TwoStagePipeline, written
-// as they come (annotated image/video, detections JSON or JSON Lines), a bad input reported and
-// skipped, Ctrl-C ending after the current frame with everything so far written.
+// `npusplit run`'s loop: detections on images, videos and cameras through a TwoStagePipeline,
+// the annotated image/video written as it comes and each frame handed to a FrameSink (the
+// detections files: report/detections_report.h), a bad input reported and skipped, Ctrl-C
+// ending after the current frame with everything so far written.
 #include <filesystem>
 #include <functional>
 #include <memory>

@@ -38,7 +38,8 @@ class BroadcastExplicit : public Pass {
       const std::string& op = n.op_type();
       if ((op != "Mul" && op != "Add" && op != "Sub" && op != "Div") || n.input_size() != 2) continue;
       const auto& out = ed.info(n.output(0));
-      if (!out.is_static() || out.dtype != onnx::TensorProto::FLOAT || out.numel() > kMaxElements) continue;
+      if (!out.is_static() || out.rank() == 0 || out.dtype != onnx::TensorProto::FLOAT || out.numel() > kMaxElements)
+        continue;
       const int fa = feature_axis(out.rank());
       for (int k = 0; k < 2; ++k) {
         const auto* c = ed.constant(n.input(k));
@@ -47,6 +48,12 @@ class BroadcastExplicit : public Pass {
         const auto ci = tensor_info_of(*c);
         if (ci.numel() <= 1) continue;  // scalars are fine
         const int lead = out.rank() - ci.rank();
+        // Only a constant that really broadcasts to the result (right-aligned, each dim 1 or
+        // the result's): a file that declares otherwise is left alone, never read past.
+        bool broadcasts = lead >= 0;
+        for (int a = 0; a < ci.rank() && broadcasts; ++a)
+          broadcasts = ci.dims[a] == 1 || ci.dims[a] == out.dims[a + lead];
+        if (!broadcasts) continue;
         const bool rank_differs = lead != 0;
         const bool feature_bcast = fa >= 0 && out.dims[fa] > 1 && (fa - lead < 0 || ci.dims[fa - lead] == 1);
         // Per-channel constants ([C,1,1] or [1,C,1,1] on NCHW, [C] on tokens) are a native form.

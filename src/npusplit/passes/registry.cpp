@@ -71,8 +71,9 @@ FixReport report_for(const std::vector<std::string>& names) {
 // its fixed point): it first runs once another pass has changed M.
 void run_to_fixed_point(onnx::ModelProto& m, ShapeMap& shapes, FixReport& report, const std::string& settled = {}) {
   bool edited = false;
-  // What M is now, for telling what a pass changed: a pass that rewrites nothing leaves M as it
-  // was, so the fingerprint is taken again only after a change.
+  // What M is now, for telling what a pass changed. A pass that rewrites nothing leaves M's
+  // nodes as they were (fold-static may still drop dead ones: a fingerprint with extra nodes only
+  // makes the next refresh look at more), so the fingerprint is taken again only after a change.
   std::optional<GraphFingerprint> current;
   for (report.iterations = 1; report.iterations <= 8; ++report.iterations) {
     int changed = 0;
