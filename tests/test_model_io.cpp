@@ -269,8 +269,25 @@ TEST(ParallelParse, LeavesWhatItDoesNotUnderstandToTheOnePieceParse) {
   while (long_len.size() < 5) long_len += '\x80';
   long_len += '\x00';
   refused_by_both("long_len.onnx", std::string("\x3a", 1) + long_len + nodes + rest);
-  // The graph as a group (wire type 3): not this parser's business.
-  write_bytes(d / "group.onnx", std::string("\x3b", 1) + std::string("\x3c", 1) + rest);
+  // The same inside the graph: an initializer's tag and an initializer's length in 6 bytes.
+  const std::string init0 = g.initializer(0).SerializeAsString(), node0 = field(1, g.node(0).SerializeAsString());
+  std::string init_len;
+  {
+    google::protobuf::io::StringOutputStream so(&init_len);
+    google::protobuf::io::CodedOutputStream c(&so);
+    c.WriteVarint32(static_cast<uint32_t>(init0.size()));
+  }
+  std::string init_long_len = init_len;
+  for (auto& c : init_long_len) c = static_cast<char>(c | 0x80);
+  while (init_long_len.size() < 5) init_long_len += '\x80';
+  init_long_len += '\x00';
+  const std::string second = field(5, g.initializer(1).SerializeAsString());
+  refused_by_both("init_long_tag.onnx",
+                  field(7, node0 + std::string("\xaa\x80\x80\x80\x80\x00", 6) + init_len + init0 + second) + rest);
+  refused_by_both("init_long_len.onnx", field(7, node0 + std::string("\x2a", 1) + init_long_len + init0 + second) + rest);
+  // The graph as a group (wire type 3), with two initializers in it: not this parser's business
+  // (protobuf keeps it as an unknown field and the model has no graph).
+  write_bytes(d / "group.onnx", std::string("\x3b", 1) + nodes + std::string("\x3c", 1) + rest);
   EXPECT_FALSE(parse_parallel(d / "group.onnx", out, 2));
   // Two graph fields (protobuf merges them): not this parser's business.
   write_bytes(d / "two.onnx", good + field(7, field(2, "second")));

@@ -27,69 +27,71 @@ namespace npusplit {
 namespace {
 
 // Temporary files to remove if the process is interrupted. A signal handler may only call
-// async-signal-safe functions, so the paths live in fixed buffers and the handler only
-// calls unlink(), nanosleep(), signal() and raise().
+// async-signal-safe functions, so the paths live in fixed buffers, slots are claimed without a
+// lock (a thread interrupted while holding one would stall the handler, below), and the handler
+// only calls unlink(), nanosleep(), signal() and raise().
 constexpr int kSlots = 64;
 constexpr size_t kPathMax = 4096;
 char g_paths[kSlots][kPathMax];
-std::atomic<bool> g_used[kSlots];
-std::mutex g_mutex;  // registration only; never taken by the handler
+enum SlotState : int { kFree = 0, kFilling = 1, kUsed = 2 };
+std::atomic<int> g_slot[kSlots];
 
 // The handler may run on any thread (a signal to the process goes to whichever thread does not
 // block it), while other threads create temporary files (stages are written in parallel) or
 // rename a set into place. Those steps are BUSY sections: their thread blocks the signals, and
 // the handler, having set DYING, waits for every busy section to end before it removes what is
 // registered. A section that starts after DYING creates nothing (the process is going). So no
-// file is created behind the handler's back, and a set being renamed is renamed whole.
+// file is created behind the handler's back, and a set being renamed is renamed whole. A busy
+// section takes no lock and allocates nothing, so it never waits on the interrupted thread.
 std::atomic<bool> g_dying{false};
 std::atomic<int> g_busy{0};
+
+void install_handlers() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    ::sigaction(sig, nullptr, &old);
+    // A command that handles the signal itself (run: finish the frame, then stop) keeps its
+    // handler, which ends through remove_temp_files_and_die; checked at every registration, so a
+    // handler that was in place for a while does not leave the later files unprotected.
+    if (old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa {};
+    sa.sa_handler = remove_temp_files_and_die;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(sig, &sa, nullptr);
+  }
+}
+
+// PATH (shorter than kPathMax) into a free slot; -1 when all are taken (the file is then still
+// removed on failure, not on a signal).
+int register_temp(const char* path, size_t len) {
+  if (len >= kPathMax) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    int expected = kFree;
+    if (!g_slot[i].compare_exchange_strong(expected, kFilling)) continue;
+    std::memcpy(g_paths[i], path, len + 1);
+    g_slot[i].store(kUsed);
+    return i;
+  }
+  return -1;
+}
+
+void unregister_temp(int slot) {
+  if (slot >= 0) g_slot[slot].store(kFree);
+}
+
+}  // namespace
 
 extern "C" void remove_temp_files_and_die(int sig) {
   g_dying.store(true);
   const timespec tick{0, 1000000};  // 1 ms; at most 10 s (a file system that hangs)
   for (int waited = 0; g_busy.load() > 0 && waited < 10000; ++waited) ::nanosleep(&tick, nullptr);
   for (int i = 0; i < kSlots; ++i)
-    if (g_used[i].load()) ::unlink(g_paths[i]);
+    if (g_slot[i].load() == kUsed) ::unlink(g_paths[i]);
   ::signal(sig, SIG_DFL);
-  ::raise(sig);
+  ::raise(sig);  // delivered when the handler returns: the process ends by SIG, as it would have
 }
 
-void install_handlers_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-      struct sigaction old {};
-      ::sigaction(sig, nullptr, &old);
-      // A command that handles the signal itself (run: finish the frame, then stop) keeps
-      // its handler; its normal exit path removes the temporary files.
-      if (old.sa_handler != SIG_DFL) continue;
-      struct sigaction sa {};
-      sa.sa_handler = remove_temp_files_and_die;
-      sigemptyset(&sa.sa_mask);
-      ::sigaction(sig, &sa, nullptr);
-    }
-  });
-}
-
-int register_temp(const fs::path& p) {
-  install_handlers_once();
-  const std::string s = p.string();
-  if (s.size() >= kPathMax) return -1;
-  std::lock_guard<std::mutex> lock(g_mutex);
-  for (int i = 0; i < kSlots; ++i)
-    if (!g_used[i].load()) {
-      std::memcpy(g_paths[i], s.c_str(), s.size() + 1);
-      g_used[i].store(true);
-      return i;
-    }
-  return -1;  // more than kSlots files in flight: still removed on failure, not on a signal
-}
-
-void unregister_temp(int slot) {
-  if (slot < 0) return;
-  std::lock_guard<std::mutex> lock(g_mutex);
-  g_used[slot].store(false);
-}
+namespace {
 
 void fsync_folder(const fs::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -129,7 +131,7 @@ struct Busy {
 
 int pending_temp_files() {
   int n = 0;
-  for (int i = 0; i < kSlots; ++i) n += g_used[i].load();
+  for (int i = 0; i < kSlots; ++i) n += g_slot[i].load() == kUsed;
   return n;
 }
 
@@ -141,11 +143,13 @@ void OutputSet::add(const fs::path& path, const std::function<bool(int fd)>& wri
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const fs::path tmp = path.parent_path() / (path.filename().string() + ".tmp." + std::to_string(::getpid()) +
                                              "." + std::to_string(rng() % 1000000000));
+  const std::string tmp_path = tmp.string();
+  install_handlers();
   int slot = -1, fd = -1;
   {
     Busy busy;
-    slot = register_temp(tmp);
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    slot = register_temp(tmp_path.c_str(), tmp_path.size());
+    fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   }
   if (fd < 0) {
     unregister_temp(slot);
@@ -321,22 +325,27 @@ fs::path OutputSet::pending_path(const fs::path& path) const {
 }
 
 void OutputSet::commit() {
+  size_t failed = pending_.size();
   {
-    Busy busy;
+    Busy busy;  // renames only: no allocation, no lock
     for (size_t i = 0; i < pending_.size(); ++i) {
       auto& p = pending_[i];
       if (::rename(p.tmp.c_str(), p.target.c_str()) != 0) {
-        const std::string what = printable(p.target.string());
-        // The files already renamed stay (they are complete); the rest are removed.
-        for (size_t k = i; k < pending_.size(); ++k) {
-          ::unlink(pending_[k].tmp.c_str());
-          unregister_temp(pending_[k].slot);
-        }
-        pending_.clear();
-        fail("{}: cannot move the finished file into place", what);
+        failed = i;
+        break;
       }
       unregister_temp(p.slot);
     }
+  }
+  if (failed < pending_.size()) {
+    const std::string what = printable(pending_[failed].target.string());
+    // The files already renamed stay (they are complete); the rest are removed.
+    for (size_t k = failed; k < pending_.size(); ++k) {
+      ::unlink(pending_[k].tmp.c_str());
+      unregister_temp(pending_[k].slot);
+    }
+    pending_.clear();
+    fail("{}: cannot move the finished file into place", what);
   }
   std::vector<fs::path> folders;
   for (const auto& p : pending_) {

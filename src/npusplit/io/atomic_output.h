@@ -54,4 +54,9 @@ void save_model(const onnx::ModelProto& m, const std::filesystem::path& path);
 // How many temporary files are registered for removal (tests: none may stay behind).
 int pending_temp_files();
 
+// The signal handler behind every output set, for a command with a handler of its own that
+// ends the process (run's second Ctrl-C): waits for the sets being created or renamed on other
+// threads, removes every temporary file, and re-raises SIG with its default action. Async-signal-safe.
+extern "C" void remove_temp_files_and_die(int sig);
+
 }  // namespace npusplit

@@ -79,10 +79,7 @@ namespace {
 std::atomic<bool> g_interrupt{false};
 void (*g_previous)(int) = SIG_DFL;
 extern "C" void on_sigint(int) {
-  if (g_interrupt.exchange(true)) {  // the second Ctrl-C: stop now
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
-  }
+  if (g_interrupt.exchange(true)) remove_temp_files_and_die(SIGINT);  // the second Ctrl-C: stop now
 }
 }  // namespace
 

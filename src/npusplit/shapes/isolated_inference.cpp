@@ -19,6 +19,9 @@ namespace {
 [[noreturn]] void child(onnx::ModelProto& m, int out) {
   // Only onnx code runs here (no ORT, no logging): what the parent's other threads held at
   // fork time is never touched. glibc's malloc is fork-safe.
+  // A Ctrl-C reaches the whole process group: the child just ends (the parent's handlers, which
+  // remove the parent's temporary files and wait for its busy sections, are not the child's).
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
   const int devnull = ::open("/dev/null", O_WRONLY);
   if (devnull >= 0) ::dup2(devnull, 2);
   try {
