@@ -13,7 +13,6 @@
 
 namespace npusplit {
 
-
 CheckFigures figures_of(const Analysis& a) {
   CheckFigures f;
   const auto c = count_verdicts(a.verdicts);

@@ -1,6 +1,6 @@
 #pragma once
-// Whole-buffer writes to a file descriptor: write(2) may write less than asked, or be
-// interrupted by a signal (SIGINT is held off only while an output set is renamed).
+// Whole-buffer reads and writes on a file descriptor: read(2)/write(2) may move less than asked,
+// or be interrupted by a signal (SIGINT is held off only while an output set is renamed).
 #include <limits.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -15,6 +15,18 @@ namespace npusplit {
 inline bool write_all(int fd, const char* data, size_t size) {
   for (size_t done = 0; done < size;) {
     const ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads SIZE bytes at OFFSET (pread: no shared file offset, so threads may share FD); false on
+// an error or end of file first.
+inline bool pread_all(int fd, char* data, size_t size, off_t offset) {
+  for (size_t done = 0; done < size;) {
+    const ssize_t n = ::pread(fd, data + done, size - done, offset + static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<size_t>(n);

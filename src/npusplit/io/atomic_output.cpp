@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -100,8 +99,8 @@ void fsync_folder(const fs::path& dir) {
   ::close(fd);
 }
 
-// Holds SIGINT/SIGTERM/SIGHUP on this thread while a set is renamed into place: an interrupt then takes
-// effect after the last rename, never between two of them.
+// Holds SIGINT/SIGTERM/SIGHUP on this thread while a set is renamed into place: an interrupt
+// then takes effect after the last rename, never between two of them.
 struct SignalsHeld {
   sigset_t old{};
   SignalsHeld() {
@@ -174,9 +173,6 @@ namespace {
 // no copy of its raw_data weights in user space, where serializing into a buffer took two. A
 // model whose weights would mostly be copied (typed float_data, many small tensors) is
 // streamed instead (HashingFileStream, below): memory stays bounded either way.
-// Above this, a model's small fields are streamed instead of kept as pieces (HashingFileStream).
-constexpr size_t kMaxCopiedBytes = 32 << 20;
-
 class PieceStream : public google::protobuf::io::ZeroCopyOutputStream {
  public:
   bool Next(void** data, int* size) override {
@@ -235,13 +231,15 @@ class HashingFileStream : public google::protobuf::io::CopyingOutputStream {
   Sha256& h_;
 };
 
-// How many bytes of M's serialization PieceStream would copy into its own blocks (all but the
-// raw_data too large to fit a block's remaining space, which are aliased).
-size_t copied_bytes(const onnx::ModelProto& m, size_t block) {
+// Above this, a model's small fields are streamed instead of kept as pieces (HashingFileStream).
+constexpr size_t kMaxCopiedBytes = 32 << 20;
+
+// How many of the TOTAL bytes of M's serialization PieceStream would copy into its own blocks
+// (all but the raw_data too large to fit a block's remaining space, which are aliased).
+size_t copied_bytes(const onnx::ModelProto& m, size_t total, size_t block) {
   size_t aliased = 0;
   for (const auto& t : m.graph().initializer())
     if (t.raw_data().size() > block) aliased += t.raw_data().size();
-  const size_t total = m.ByteSizeLong();
   return total > aliased ? total - aliased : 0;
 }
 }  // namespace
@@ -252,9 +250,10 @@ std::string OutputSet::add_bytes(const fs::path& path, const std::string& bytes)
 }
 
 std::string OutputSet::add_model(const fs::path& path, const onnx::ModelProto& m) {
-  if (m.ByteSizeLong() > static_cast<size_t>(INT32_MAX))
+  const size_t total = m.ByteSizeLong();  // also caches the sizes the serializers below use
+  if (total > static_cast<size_t>(INT32_MAX))
     fail("{}: the model is over 2 GiB, protobuf's limit for one ONNX file", printable(path.string()));
-  if (copied_bytes(m, PieceStream::kBlock) > kMaxCopiedBytes) {
+  if (copied_bytes(m, total, PieceStream::kBlock) > kMaxCopiedBytes) {
     Sha256 h;
     add(path, [&](int fd) {
       HashingFileStream file(fd, h);
@@ -267,7 +266,7 @@ std::string OutputSet::add_model(const fs::path& path, const onnx::ModelProto& m
   {
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.EnableAliasing(true);
-    m.SerializeWithCachedSizes(&coded);  // the sizes ByteSizeLong just cached
+    m.SerializeWithCachedSizes(&coded);
     if (coded.HadError()) fail("{}: cannot serialize the model", printable(path.string()));
   }
   const std::vector<iovec>& pieces = stream.finish();

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "npusplit/base/fd_io.h"
+
 namespace npusplit {
 
 namespace {
@@ -133,13 +135,7 @@ bool scan(int fd, int64_t size, Layout& out) {
 bool append_range(int fd, const Range& r, std::string& out) {
   const size_t at = out.size();
   out.resize(at + static_cast<size_t>(r.end - r.begin));
-  for (int64_t done = 0; done < r.end - r.begin;) {
-    const ssize_t n = ::pread(fd, out.data() + at + done, static_cast<size_t>(r.end - r.begin - done), r.begin + done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += n;
-  }
-  return true;
+  return pread_all(fd, out.data() + at, static_cast<size_t>(r.end - r.begin), r.begin);
 }
 
 bool parse_tensor(int fd, const Range& r, onnx::TensorProto& t) {
